@@ -1,0 +1,63 @@
+# Build glue for the Lecture 28 companion. `make lab` and `make test` are all a learner or
+# CI needs: each first sets up .venv from the pinned requirements when it is missing or
+# older than them. The README lists the plain pip / jupyter / pytest commands behind each
+# target, for machines without make.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NBVAL  := $(BIN)/pytest notebooks -q
+
+.PHONY: env lab test lint unit nbval nbval-one-thread browser refresh nav benchmark clean
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info; assert v >= (3, 11), f"Python 3.11 or newer is needed, found {v.major}.{v.minor}"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-input -r requirements-dev.txt
+	@# Build matplotlib's font cache now: its one-time notice must not land in a notebook.
+	$(BIN)/python -c "import matplotlib.pyplot"
+	touch $@
+
+## Open the notebooks in JupyterLab, at the first one.
+lab: env
+	$(BIN)/jupyter lab notebooks/01_imports.ipynb
+
+## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser.
+test: lint unit nbval-one-thread
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Unit tests, notebook hygiene, navigation, the browser check, and strict nbval (default threads).
+unit: env
+	$(BIN)/pytest
+
+## Strict nbval over every notebook once more, on one thread: outputs must not depend on it.
+nbval-one-thread: env
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(NBVAL)
+
+nbval: env
+	$(NBVAL)
+
+browser: env
+	$(BIN)/pytest tests/test_browser.py -m browser
+
+## Re-execute every notebook in place (fresh kernel each, in order) to refresh stored outputs.
+refresh: env
+	$(BIN)/python tools/refresh.py
+
+## Rewrite the notebooks' header, Colab and footer cells and the README's lecture map.
+nav: env
+	$(BIN)/python tools/navigation.py
+
+## Print the speed figures: notebooks against their floor, training loop against a bare loop.
+benchmark: env
+	$(BIN)/python benchmarks/notebook_times.py
+	$(BIN)/python benchmarks/training_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
