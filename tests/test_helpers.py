@@ -1,0 +1,385 @@
+"""The helper module, checked against PyTorch itself: real layers, real shapes, real numel()."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import lenet_helpers as lh
+from tools import nbio
+
+# --- conv_output_size against real layers ---------------------------------------------
+
+SIZES = (1, 2, 3, 5, 8, 13, 14, 28, 32)
+
+
+def real_length(layer: nn.Module, size: int) -> int | None:
+    """The output length PyTorch produces along the width, or None if it refuses."""
+    try:
+        with torch.no_grad():
+            return layer(torch.zeros(1, 1, 3, size)).shape[-1]
+    except RuntimeError:
+        return None
+
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation", list(itertools.product(range(1, 6), (1, 2, 3), (0, 1, 2), (1, 2))))
+def test_size_rule_matches_conv2d(kernel, stride, padding, dilation):
+    layer = nn.Conv2d(1, 1, (1, kernel), stride=(1, stride), padding=(0, padding), dilation=(1, dilation))
+    for size in SIZES:
+        expected = real_length(layer, size)
+        if expected is None:
+            with pytest.raises(ValueError, match="no output"):
+                lh.conv_output_size(size, kernel, stride, padding, dilation)
+        else:
+            assert lh.conv_output_size(size, kernel, stride, padding, dilation) == expected
+
+
+@pytest.mark.parametrize("kernel, stride, dilation", list(itertools.product(range(1, 6), (1, 2, 3), (1, 2))))
+def test_size_rule_matches_maxpool2d(kernel, stride, dilation):
+    for padding in range(kernel // 2 + 1):  # PyTorch allows at most half the kernel as padding
+        layer = nn.MaxPool2d((1, kernel), stride=(1, stride), padding=(0, padding), dilation=(1, dilation))
+        for size in SIZES:
+            expected = real_length(layer, size)
+            if expected is None:
+                with pytest.raises(ValueError):
+                    lh.conv_output_size(size, kernel, stride, padding, dilation)
+            else:
+                assert lh.conv_output_size(size, kernel, stride, padding, dilation) == expected
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"size": (28, 28), "kernel_size": 5}, TypeError, "height and width separately"),
+        ({"size": 28.0, "kernel_size": 5}, TypeError, "size must be an int, got 28.0"),
+        ({"size": 28, "kernel_size": True}, TypeError, "kernel_size must be an int"),
+        ({"size": 0, "kernel_size": 1}, ValueError, "size must be at least 1, got 0"),
+        ({"size": 28, "kernel_size": 5, "stride": 0}, ValueError, "stride must be at least 1, got 0"),
+        ({"size": 28, "kernel_size": 5, "padding": -1}, ValueError, "padding must be at least 0, got -1"),
+        ({"size": 4, "kernel_size": 5}, ValueError, "spans 5 pixels .* only 4"),
+    ],
+)
+def test_size_rule_rejects_bad_arguments_clearly(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        lh.conv_output_size(**kwargs)
+
+
+def test_size_rule_accepts_numpy_and_torch_integers():
+    import numpy as np
+
+    assert lh.conv_output_size(np.int64(32), torch.tensor(5)) == 28
+
+
+# --- LeNet: the lecture's network, its prints, and its input check ---------------------
+
+LECTURE_LINES_BATCH_1 = """\
+Size of output of conv1: torch.Size([1, 6, 28, 28])
+Size of output of pool1: torch.Size([1, 6, 14, 14])
+Size of output of conv2: torch.Size([1, 16, 10, 10])
+Size of output of pool2: torch.Size([1, 16, 5, 5])
+Size of flattened response: torch.Size([1, 400])
+Size of output of fc1: torch.Size([1, 120])
+Size of output of fc2: torch.Size([1, 84])
+Size of output of fc3: torch.Size([1, 10])
+"""  # as printed in the lecture (slide at 19:09)
+
+
+def printed(model: nn.Module, x: torch.Tensor) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        model(x)
+    return out.getvalue()
+
+
+def test_verbose_lenet_prints_the_lecture_lines():
+    assert printed(lh.LeNet(verbose=True), torch.zeros(1, 1, 32, 32)) == LECTURE_LINES_BATCH_1
+    ten = printed(lh.LeNet(verbose=True), torch.zeros(10, 1, 32, 32))
+    assert ten == LECTURE_LINES_BATCH_1.replace("([1,", "([10,")
+
+
+def test_quiet_lenet_prints_nothing():
+    assert printed(lh.LeNet(), torch.zeros(3, 1, 32, 32)) == ""
+
+
+def test_lenet_matches_the_layers_it_names():
+    """The forward pass is exactly conv1-relu-pool1-conv2-relu-pool2-flatten-fc1-relu-fc2-relu-fc3."""
+    net = lh.LeNet()
+    x = torch.randn(4, 1, 32, 32)
+    by_hand = net.pool2(F.relu(net.conv2(net.pool1(F.relu(net.conv1(x))))))
+    by_hand = net.fc3(F.relu(net.fc2(F.relu(net.fc1(by_hand.reshape(4, -1))))))
+    assert torch.equal(net(x), by_hand)
+
+
+def test_lenet_layers_and_count_are_the_lecture_ones():
+    net = lh.LeNet()
+    assert [n for n, _ in net.named_children()] == ["conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]
+    assert lh.count_parameters(net) == sum(p.numel() for p in net.parameters()) == 61706
+
+
+@pytest.mark.parametrize(
+    "shape, words",
+    [
+        ((1, 32, 32), r"expects input of shape \(N, 1, 32, 32\), got \(1, 32, 32\).*batch dimension"),
+        ((32, 32), r"got \(32, 32\)"),
+        ((8, 1, 28, 28), r"got \(8, 1, 28, 28\).*pad them to 32x32"),
+        ((2, 3, 32, 32), r"got \(2, 3, 32, 32\)"),
+        ((2, 32, 32, 1), r"got \(2, 32, 32, 1\).*permute"),
+        ((1, 1, 32, 32, 1), r"got \(1, 1, 32, 32, 1\)"),
+    ],
+)
+def test_lenet_refuses_wrong_shapes_naming_both(shape, words):
+    with pytest.raises(ValueError, match=words):
+        lh.LeNet()(torch.zeros(shape))
+
+
+def test_lenet_refuses_wrong_types_naming_both():
+    with pytest.raises(TypeError, match=r"torch.float32 tensor, got torch.uint8.*float\(\) / 255"):
+        lh.LeNet()(torch.zeros(1, 1, 32, 32, dtype=torch.uint8))
+    with pytest.raises(TypeError, match=r"got torch.float64"):
+        lh.LeNet()(torch.zeros(1, 1, 32, 32, dtype=torch.float64))
+    with pytest.raises(TypeError, match="expects a torch.Tensor .* got list"):
+        lh.LeNet()([[0.0]])
+
+
+def test_lenet_variants_follow_the_size_rule():
+    for input_size, padding in [(28, 0), (28, 2), (36, 0), (32, 1)]:
+        net = lh.LeNet(input_size=input_size, conv1_padding=padding)
+        out = net(torch.zeros(2, 1, input_size, input_size))
+        assert out.shape == (2, 10)
+        with pytest.raises(ValueError, match=f"\\(N, 1, {input_size}, {input_size}\\)"):
+            net(torch.zeros(2, 1, input_size + 1, input_size + 1))
+
+
+def test_notebook_02_class_is_the_helper_network():
+    """Notebook 02 writes LeNet out as the lecture does; it must stay the helper's network."""
+    nb = nbio.read(nbio.NOTEBOOKS / "02_architecture.ipynb")
+    source = next(c.source for c in nb.cells if c.cell_type == "code" and "class LeNet(nn.Module)" in c.source)
+    namespace = {"torch": torch, "nn": nn, "F": F}
+    exec(source, namespace)
+    inline, helper = namespace["LeNet"](), lh.LeNet(verbose=True)
+    assert [(n, p.shape) for n, p in inline.named_parameters()] == [
+        (n, p.shape) for n, p in helper.named_parameters()
+    ]
+    assert str(inline) == str(helper)
+    helper.load_state_dict(inline.state_dict())
+    for batch in (1, 10):
+        x = torch.randn(batch, 1, 32, 32)
+        assert printed(inline, x) == printed(helper, x)
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert torch.equal(inline(x), helper(x))
+
+
+# --- trace_shapes and size_rule_table ---------------------------------------------------
+
+
+def test_trace_shapes_records_every_leaf_layer():
+    net = lh.LeNet()
+    x = torch.zeros(3, 1, 32, 32)
+    trace = lh.trace_shapes(net, x)
+    assert [t.name for t in trace] == [n for n, _ in net.named_children()]
+    shape = x.shape
+    for step, (_, layer) in zip(trace, net.named_children(), strict=True):
+        if isinstance(layer, nn.Linear) and len(shape) == 4:
+            shape = torch.Size([shape[0], shape[1:].numel()])
+        assert step.input_shape == shape
+        shape = layer(torch.zeros(shape)).shape
+        assert step.output_shape == shape
+        assert step.layer is layer
+
+
+def hook_count(model: nn.Module) -> int:
+    return sum(len(m._forward_hooks) for m in model.modules())
+
+
+def test_trace_shapes_removes_its_hooks_also_when_forward_raises():
+    net = lh.LeNet()
+    lh.trace_shapes(net, torch.zeros(1, 1, 32, 32))
+    assert hook_count(net) == 0
+    with pytest.raises(ValueError):
+        lh.trace_shapes(net, torch.zeros(1, 1, 28, 28))
+    assert hook_count(net) == 0
+    sequential = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Linear(5, 5))
+    with pytest.raises(RuntimeError):
+        lh.trace_shapes(sequential, torch.zeros(1, 1, 8, 8))
+    assert hook_count(sequential) == 0
+
+
+def test_trace_shapes_leaves_mode_and_gradients_alone():
+    net = lh.LeNet().eval()
+    lh.trace_shapes(net, torch.zeros(1, 1, 32, 32))
+    assert not net.training
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_trace_shapes_of_a_single_layer():
+    trace = lh.trace_shapes(nn.Conv2d(1, 4, 3), torch.zeros(2, 1, 9, 9))
+    assert [(t.name, tuple(t.output_shape)) for t in trace] == [("Conv2d", (2, 4, 7, 7))]
+
+
+@pytest.mark.parametrize(
+    "model, shape",
+    [
+        (lh.LeNet(), (2, 1, 32, 32)),
+        (lh.LeNet(input_size=28), (1, 1, 28, 28)),
+        (
+            nn.Sequential(
+                nn.Conv2d(3, 4, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
+                nn.MaxPool2d(3, stride=2, padding=1),
+                nn.AvgPool2d((2, 3)),
+                nn.Flatten(),
+                nn.Linear(4 * 2 * 3, 7),
+            ),
+            (1, 3, 19, 23),
+        ),
+    ],
+)
+def test_size_rule_table_agrees_with_real_layers(model, shape):
+    table = lh.size_rule_table(model, torch.zeros(shape))
+    rated = [row for row in table.rows if row["agrees"] is not None]
+    assert rated and all(row["agrees"] for row in rated)
+    assert [row["actual"] for row in table.rows] == [
+        "×".join(map(str, t.output_shape[1:])) for t in lh.trace_shapes(model, torch.zeros(shape))
+    ]
+
+
+def test_table_prints_aligned_columns():
+    text = repr(lh.Table(["name", "count"], [{"name": "a", "count": 5}, {"name": "bbb", "count": 61706}]))
+    lines = text.splitlines()
+    assert lines[0].startswith("name") and lines[1].startswith("----")
+    assert lines[2].endswith("     5") and lines[3].endswith("61,706")
+    assert len({len(line) for line in lines}) == 1
+
+
+# --- count_parameters and parameter_table -----------------------------------------------
+
+LAYERS = [
+    nn.Conv2d(1, 6, 5),
+    nn.Conv2d(6, 16, 5),
+    nn.Conv2d(3, 8, (3, 5), bias=False),
+    nn.Conv2d(8, 8, 3, groups=4),
+    nn.Linear(400, 120),
+    nn.Linear(7, 3, bias=False),
+]
+
+
+@pytest.mark.parametrize("layer", LAYERS, ids=repr)
+def test_parameter_table_formula_matches_numel(layer):
+    row = lh.parameter_table(nn.Sequential(layer)).rows[0]
+    numel = sum(p.numel() for p in layer.parameters())
+    assert row["by formula"] == row["numel"] == numel
+    assert row["agrees"] is True
+
+
+def test_parameter_table_lists_every_layer_and_the_total():
+    net = lh.LeNet()
+    table = lh.parameter_table(net)
+    layers = [n for n, m in net.named_modules() if list(m.parameters(recurse=False))]
+    assert table.column("layer") == [*layers, "total"]
+    assert table.rows[-1]["numel"] == sum(p.numel() for p in net.parameters())
+
+
+def test_count_parameters_trainable_only_and_buffers():
+    net = lh.LeNet()
+    everything = sum(p.numel() for p in net.parameters())
+    net.conv1.requires_grad_(False)
+    assert lh.count_parameters(net) == everything - net.conv1.weight.numel() - net.conv1.bias.numel()
+    assert lh.count_parameters(net, trainable_only=False) == everything
+    lenet5 = lh.LeNet5()
+    assert lh.count_parameters(lenet5, trainable_only=False) == sum(p.numel() for p in lenet5.parameters())
+    assert sum(b.numel() for b in lenet5.buffers()) == 10 * 84  # the fixed RBF codes, not counted
+
+
+def test_count_is_independent_of_the_batch_size():
+    net = lh.LeNet()
+    before = lh.count_parameters(net)
+    for batch in (1, 10, 64):
+        net(torch.zeros(batch, 1, 32, 32))
+        assert lh.count_parameters(net) == before
+
+
+# --- 05: padding and LeNet-5 --------------------------------------------------------------
+
+
+def test_pad_to_32_is_a_two_pixel_zero_border():
+    images = torch.rand(3, 1, 28, 28)
+    padded = lh.pad_to_32(images)
+    assert padded.shape == (3, 1, 32, 32)
+    assert torch.equal(padded[..., 2:30, 2:30], images)
+    border = padded.clone()
+    border[..., 2:30, 2:30] = 0
+    assert not border.any()
+    with pytest.raises(ValueError, match=r"28x28, got \(3, 1, 32, 32\)"):
+        lh.pad_to_32(padded)
+
+
+def test_conv1_padding_2_equals_padding_the_digits():
+    padded, in_conv = lh.LeNet(), lh.LeNet(input_size=28, conv1_padding=2)
+    in_conv.load_state_dict(padded.state_dict())
+    digits = torch.rand(5, 1, 28, 28)
+    assert torch.allclose(padded(lh.pad_to_32(digits)), in_conv(digits), atol=1e-6)
+
+
+def test_partial_conv_equals_a_masked_full_convolution():
+    c3 = lh.PartialConv2d(lh.C3_CONNECTIONS)
+    full = torch.zeros(16, 6, 5, 5)
+    for j, inputs in enumerate(lh.C3_CONNECTIONS):
+        full[j, list(inputs)] = getattr(c3, f"weight_{j}")[0].detach()
+    x = torch.randn(2, 6, 14, 14)
+    assert torch.allclose(c3(x), F.conv2d(x, full, c3.bias), atol=1e-5)
+    links = sum(len(inputs) for inputs in lh.C3_CONNECTIONS)
+    assert lh.count_parameters(c3) == links * 25 + 16
+
+
+def test_c3_table_is_table_one_of_the_paper():
+    # Each S2 map feeds 10 of the 16 C3 maps; 6 C3 maps read 3, 9 read 4, 1 reads all 6.
+    feeds = [sum(i in inputs for inputs in lh.C3_CONNECTIONS) for i in range(6)]
+    assert feeds == [10] * 6
+    assert sorted(len(c) for c in lh.C3_CONNECTIONS) == [3] * 6 + [4] * 9 + [6]
+
+
+def test_subsampling_is_a_scaled_2x2_sum_plus_bias():
+    layer = lh.Subsampling(2)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([0.5, -2.0]))
+        layer.bias.copy_(torch.tensor([1.0, 0.0]))
+    x = torch.randn(1, 2, 4, 4)
+    sums = x.unfold(2, 2, 2).unfold(3, 2, 2).sum((-1, -2))
+    expected = sums * torch.tensor([0.5, -2.0]).view(1, 2, 1, 1) + torch.tensor([1.0, 0.0]).view(1, 2, 1, 1)
+    assert torch.allclose(layer(x), expected, atol=1e-6)
+
+
+def test_lenet5_has_the_papers_counts_and_shapes():
+    net = lh.LeNet5()
+    counts = {name: lh.count_parameters(child) for name, child in net.named_children()}
+    conv = {name: sum(p.numel() for p in getattr(net, name).parameters()) for name in ("c1", "c5", "f6")}
+    assert conv == {"c1": (25 + 1) * 6, "c5": (16 * 25 + 1) * 120, "f6": (120 + 1) * 84}
+    assert counts["s2"] == 2 * 6 and counts["s4"] == 2 * 16 and counts["output"] == 0
+    assert sum(counts.values()) == lh.count_parameters(net) == 60_000
+    assert net(torch.zeros(3, 1, 32, 32)).shape == (3, 10)
+
+
+# --- expect_error -------------------------------------------------------------------------
+
+
+def test_expect_error_prints_the_error_in_one_line(capsys):
+    with lh.expect_error(ValueError):
+        raise ValueError("expected this")
+    assert capsys.readouterr().out == "ValueError: expected this\n"
+
+
+def test_expect_error_fails_when_nothing_goes_wrong():
+    with pytest.raises(AssertionError, match="expected ValueError or KeyError, but the code ran"):
+        with lh.expect_error(ValueError, KeyError):
+            pass
+
+
+def test_expect_error_lets_other_errors_through():
+    with pytest.raises(KeyError):
+        with lh.expect_error(ValueError):
+            raise KeyError("not this one")
