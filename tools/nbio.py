@@ -1,0 +1,70 @@
+"""Read and write notebooks in one stable form, so that an unchanged notebook is byte-identical.
+
+Every tool that writes a notebook (refresh, navigation) goes through `write`: sorted keys,
+one-space indent, a final newline (the form JupyterLab itself saves), and metadata reduced to
+what is the same on every machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+# language_info as the kernel reports it, minus "version": the Python patch release
+# differs between machines and would make every refresh elsewhere rewrite the file.
+LANGUAGE_INFO_KEYS = (
+    "codemirror_mode",
+    "file_extension",
+    "mimetype",
+    "name",
+    "nbconvert_exporter",
+    "pygments_lexer",
+)
+CELL_METADATA_KEYS = ("tags",)
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def dumps(nb: nbformat.NotebookNode) -> str:
+    """The notebook as nbformat writes it (sorted keys, indent 1, sources as line lists)."""
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Keep only the metadata that is the same on every machine (in place; also returned)."""
+    info = nb.metadata.get("language_info", {})
+    nb.metadata = nbformat.from_dict(
+        {
+            "kernelspec": dict(KERNELSPEC),
+            "language_info": {"name": "python"}
+            | {k: info[k] for k in LANGUAGE_INFO_KEYS if k in info},
+        }
+    )
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    for cell in nb.cells:
+        cell.metadata = nbformat.from_dict(
+            {k: cell.metadata[k] for k in CELL_METADATA_KEYS if cell.metadata.get(k)}
+        )
+        if cell.cell_type == "code":
+            for output in cell.outputs:
+                output.get("metadata", {}).pop("needs_background", None)
+    nbformat.validate(nb)
+    return nb
+
+
+def write(path: Path, nb: nbformat.NotebookNode) -> bool:
+    """Write the notebook in the stable form; return whether the file's bytes changed."""
+    text = dumps(normalise(nb))
+    old = path.read_text(encoding="utf-8") if path.exists() else None
+    if text == old:
+        return False
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return True

@@ -1,0 +1,57 @@
+"""Re-execute notebooks in place so that their stored outputs are current.
+
+    python -m tools.refresh                     # every notebook, in the order of contents.toml
+    python -m tools.refresh notebooks/03_*.ipynb
+
+Each notebook runs top to bottom in a fresh kernel of this environment, with its own folder
+as the working directory, as nbval runs it. The file is then written in the stable form of
+tools/nbio.py, so a refresh with no change to code or stack leaves `git diff` empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from nbclient import NotebookClient
+
+from tools import nbio
+from tools.navigation import load_contents
+
+
+def execute(path: Path, timeout: int = 600) -> nbio.nbformat.NotebookNode:
+    """Run one notebook in a fresh kernel and return it with new outputs (the file is untouched)."""
+    # The kernel is this interpreter's: make sure a bare "python" resolves to it.
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    nb = nbio.read(path)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    return nb
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: all, in contents order")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or [
+        nbio.NOTEBOOKS / entry["file"] for entry in load_contents()["notebooks"]
+    ]
+    for path in paths:
+        start = time.perf_counter()
+        changed = nbio.write(path, execute(path))
+        elapsed = time.perf_counter() - start
+        print(f"{path.name}: {'updated' if changed else 'unchanged'} ({elapsed:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
