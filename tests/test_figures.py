@@ -1,0 +1,116 @@
+"""draw_lenet and the plotting helpers: what they draw is what the model computes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+import lenet_helpers as lh  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def stages_by_hand(net: nn.Module, shape: tuple[int, int, int]) -> list[tuple[str, str]]:
+    """(name, size label) of every stage, running the layers one by one (no hooks, no trace)."""
+    x = torch.zeros(1, *shape)
+    stages = [("input", "×".join(map(str, shape)))]
+    with torch.no_grad():
+        for name, layer in net.named_children():
+            if isinstance(layer, nn.Linear) and x.dim() > 2:
+                x = torch.flatten(x, 1)
+                stages.append(("flatten", str(x.shape[1])))
+            x = layer(x)
+            stages.append((name, "×".join(map(str, x.shape[1:]))))
+    return stages
+
+
+def drawn(fig) -> list[tuple[str, str]]:
+    ax = fig.axes[0]
+    volumes = [
+        p.get_gid().split(":", 1)[1]
+        for p in ax.patches
+        if (p.get_gid() or "").startswith("volume:")
+    ]
+    sizes = [t.get_text() for t in ax.texts if t.get_gid() == "size-label"]
+    names = [t.get_text() for t in ax.texts if t.get_gid() != "size-label"]
+    assert names == volumes
+    return list(zip(volumes, sizes, strict=True))
+
+
+@pytest.mark.parametrize(
+    "net, shape",
+    [
+        (lh.LeNet(), (1, 32, 32)),
+        (lh.LeNet(input_size=28), (1, 28, 28)),
+        (lh.LeNet(input_size=28, conv1_padding=2), (1, 28, 28)),
+    ],
+)
+def test_draw_lenet_draws_every_volume_with_its_real_size(net, shape):
+    stages = drawn(lh.draw_lenet(net, shape))
+    assert stages == stages_by_hand(net, shape)
+
+
+def test_lecture_picture_has_nine_volumes():
+    stages = drawn(lh.draw_lenet())
+    assert [size for _, size in stages] == [
+        "1×32×32",
+        "6×28×28",
+        "6×14×14",
+        "16×10×10",
+        "16×5×5",
+        "400",
+        "120",
+        "84",
+        "10",
+    ]  # fmt: skip  (the sizes the lecture prints)
+
+
+def test_28x28_variant_is_drawn_by_default_for_a_28x28_input():
+    stages = drawn(lh.draw_lenet(input_shape=(1, 28, 28)))
+    assert stages[-5:] == [
+        ("pool2", "16×4×4"),
+        ("flatten", "256"),
+        ("fc1", "120"),
+        ("fc2", "84"),
+        ("fc3", "10"),
+    ]
+
+
+def test_lenet5_picture_skips_activation_modules():
+    names = [name for name, _ in drawn(lh.draw_lenet(lh.LeNet5()))]
+    assert names == ["input", "c1", "s2", "c3", "s4", "c5", "flatten", "f6", "output"]
+
+
+def test_draw_lenet_into_given_axes_and_bad_shapes():
+    fig, ax = plt.subplots()
+    assert lh.draw_lenet(ax=ax) is fig
+    with pytest.raises(ValueError, match=r"input_shape must be \(C, H, W\), got \(32, 32\)"):
+        lh.draw_lenet(input_shape=(32, 32))
+    with pytest.raises(ValueError, match=r"\(1, S, S\) inputs, got \(3, 32, 32\)"):
+        lh.draw_lenet(input_shape=(3, 32, 32))
+
+
+def test_plot_helpers_draw_one_panel_per_item():
+    net = lh.LeNet()
+    images = torch.rand(10, 1, 32, 32)
+    assert (
+        sum(ax.has_data() for ax in lh.show_images(images, [str(i) for i in range(10)]).axes) == 10
+    )
+    fig = lh.show_kernels({"before": net.conv2.weight, "after": net.conv2.weight * 2})
+    assert sum(ax.has_data() for ax in fig.axes) == 2 * 16 * 6
+    fig = lh.show_feature_maps(net, images[0])
+    assert sum(ax.has_data() for ax in fig.axes) == 6 + 6 + 16 + 16
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+    assert titles == ["conv1: 6×28×28", "pool1: 6×14×14", "conv2: 16×10×10", "pool2: 16×5×5"]
+    with pytest.raises(ValueError, match=r"no leaf layer named \['conv9'\]"):
+        lh.show_feature_maps(net, images[0], layers=("conv9",))
