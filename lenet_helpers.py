@@ -748,7 +748,7 @@ def show_images(
     for i, ax in enumerate(np.atleast_1d(axes).ravel()):
         ax.axis("off")
         if i < n:
-            ax.imshow(images[i].detach().reshape(images[i].shape[-2:]), cmap="gray_r")
+            ax.imshow(images[i].detach().reshape(images[i].shape[-2:]).numpy(), cmap="gray_r")
             if titles is not None:
                 ax.set_title(titles[i], fontsize=8)
     if title:
@@ -780,7 +780,7 @@ def show_kernels(kernels: dict[str, Tensor], *, cell: float | None = None) -> Fi
             ax.set_xticks([])
             ax.set_yticks([])
             if o < w.shape[0]:
-                ax.imshow(w[o, i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+                ax.imshow(w[o, i].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
         sub.suptitle(name, fontsize=9)
     return fig
 
@@ -824,7 +824,7 @@ def show_feature_maps(
             ax = axes[row, col]
             ax.axis("off")
             if col < maps[name].shape[0]:
-                ax.imshow(maps[name][col], cmap="gray")
+                ax.imshow(maps[name][col].numpy(), cmap="gray")
         axes[row, 0].set_title(f"{name}: {_dims(sizes[name][1:])}", fontsize=9, loc="left")
     fig.tight_layout()
     return fig

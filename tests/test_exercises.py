@@ -109,7 +109,9 @@ def test_every_notebook_checks_its_own_exercises_and_leaves_them_empty():
         assert 2 <= len(calls) <= 4, path.name
         for cell in nb.cells:
             if cell.cell_type == "code" and "check(" in cell.source and "answer = " in cell.source:
-                assert "answer = None" in cell.source, f"{path.name}: a stored exercise has an answer"
+                assert "answer = None" in cell.source, (
+                    f"{path.name}: a stored exercise has an answer"
+                )
 
 
 def test_solutions_notebook_answers_every_exercise():

@@ -28,9 +28,14 @@ def real_length(layer: nn.Module, size: int) -> int | None:
         return None
 
 
-@pytest.mark.parametrize("kernel, stride, padding, dilation", list(itertools.product(range(1, 6), (1, 2, 3), (0, 1, 2), (1, 2))))
+@pytest.mark.parametrize(
+    "kernel, stride, padding, dilation",
+    list(itertools.product(range(1, 6), (1, 2, 3), (0, 1, 2), (1, 2))),
+)
 def test_size_rule_matches_conv2d(kernel, stride, padding, dilation):
-    layer = nn.Conv2d(1, 1, (1, kernel), stride=(1, stride), padding=(0, padding), dilation=(1, dilation))
+    layer = nn.Conv2d(
+        1, 1, (1, kernel), stride=(1, stride), padding=(0, padding), dilation=(1, dilation)
+    )
     for size in SIZES:
         expected = real_length(layer, size)
         if expected is None:
@@ -40,10 +45,14 @@ def test_size_rule_matches_conv2d(kernel, stride, padding, dilation):
             assert lh.conv_output_size(size, kernel, stride, padding, dilation) == expected
 
 
-@pytest.mark.parametrize("kernel, stride, dilation", list(itertools.product(range(1, 6), (1, 2, 3), (1, 2))))
+@pytest.mark.parametrize(
+    "kernel, stride, dilation", list(itertools.product(range(1, 6), (1, 2, 3), (1, 2)))
+)
 def test_size_rule_matches_maxpool2d(kernel, stride, dilation):
     for padding in range(kernel // 2 + 1):  # PyTorch allows at most half the kernel as padding
-        layer = nn.MaxPool2d((1, kernel), stride=(1, stride), padding=(0, padding), dilation=(1, dilation))
+        layer = nn.MaxPool2d(
+            (1, kernel), stride=(1, stride), padding=(0, padding), dilation=(1, dilation)
+        )
         for size in SIZES:
             expected = real_length(layer, size)
             if expected is None:
@@ -60,8 +69,16 @@ def test_size_rule_matches_maxpool2d(kernel, stride, dilation):
         ({"size": 28.0, "kernel_size": 5}, TypeError, "size must be an int, got 28.0"),
         ({"size": 28, "kernel_size": True}, TypeError, "kernel_size must be an int"),
         ({"size": 0, "kernel_size": 1}, ValueError, "size must be at least 1, got 0"),
-        ({"size": 28, "kernel_size": 5, "stride": 0}, ValueError, "stride must be at least 1, got 0"),
-        ({"size": 28, "kernel_size": 5, "padding": -1}, ValueError, "padding must be at least 0, got -1"),
+        (
+            {"size": 28, "kernel_size": 5, "stride": 0},
+            ValueError,
+            "stride must be at least 1, got 0",
+        ),
+        (
+            {"size": 28, "kernel_size": 5, "padding": -1},
+            ValueError,
+            "padding must be at least 0, got -1",
+        ),
         ({"size": 4, "kernel_size": 5}, ValueError, "spans 5 pixels .* only 4"),
     ],
 )
@@ -108,7 +125,7 @@ def test_quiet_lenet_prints_nothing():
 
 
 def test_lenet_matches_the_layers_it_names():
-    """The forward pass is exactly conv1-relu-pool1-conv2-relu-pool2-flatten-fc1-relu-fc2-relu-fc3."""
+    """forward is exactly conv1-relu-pool1-conv2-relu-pool2-flatten-fc1-relu-fc2-relu-fc3."""
     net = lh.LeNet()
     x = torch.randn(4, 1, 32, 32)
     by_hand = net.pool2(F.relu(net.conv2(net.pool1(F.relu(net.conv1(x))))))
@@ -118,14 +135,25 @@ def test_lenet_matches_the_layers_it_names():
 
 def test_lenet_layers_and_count_are_the_lecture_ones():
     net = lh.LeNet()
-    assert [n for n, _ in net.named_children()] == ["conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]
+    assert [n for n, _ in net.named_children()] == [
+        "conv1",
+        "pool1",
+        "conv2",
+        "pool2",
+        "fc1",
+        "fc2",
+        "fc3",
+    ]
     assert lh.count_parameters(net) == sum(p.numel() for p in net.parameters()) == 61706
 
 
 @pytest.mark.parametrize(
     "shape, words",
     [
-        ((1, 32, 32), r"expects input of shape \(N, 1, 32, 32\), got \(1, 32, 32\).*batch dimension"),
+        (
+            (1, 32, 32),
+            r"expects input of shape \(N, 1, 32, 32\), got \(1, 32, 32\).*batch dimension",
+        ),
         ((32, 32), r"got \(32, 32\)"),
         ((8, 1, 28, 28), r"got \(8, 1, 28, 28\).*pad them to 32x32"),
         ((2, 3, 32, 32), r"got \(2, 3, 32, 32\)"),
@@ -159,7 +187,9 @@ def test_lenet_variants_follow_the_size_rule():
 def test_notebook_02_class_is_the_helper_network():
     """Notebook 02 writes LeNet out as the lecture does; it must stay the helper's network."""
     nb = nbio.read(nbio.NOTEBOOKS / "02_architecture.ipynb")
-    source = next(c.source for c in nb.cells if c.cell_type == "code" and "class LeNet(nn.Module)" in c.source)
+    source = next(
+        c.source for c in nb.cells if c.cell_type == "code" and "class LeNet(nn.Module)" in c.source
+    )
     namespace = {"torch": torch, "nn": nn, "F": F}
     exec(source, namespace)
     inline, helper = namespace["LeNet"](), lh.LeNet(verbose=True)
@@ -249,7 +279,9 @@ def test_size_rule_table_agrees_with_real_layers(model, shape):
 
 
 def test_table_prints_aligned_columns():
-    text = repr(lh.Table(["name", "count"], [{"name": "a", "count": 5}, {"name": "bbb", "count": 61706}]))
+    text = repr(
+        lh.Table(["name", "count"], [{"name": "a", "count": 5}, {"name": "bbb", "count": 61706}])
+    )
     lines = text.splitlines()
     assert lines[0].startswith("name") and lines[1].startswith("----")
     assert lines[2].endswith("     5") and lines[3].endswith("61,706")
@@ -288,10 +320,14 @@ def test_count_parameters_trainable_only_and_buffers():
     net = lh.LeNet()
     everything = sum(p.numel() for p in net.parameters())
     net.conv1.requires_grad_(False)
-    assert lh.count_parameters(net) == everything - net.conv1.weight.numel() - net.conv1.bias.numel()
+    assert (
+        lh.count_parameters(net) == everything - net.conv1.weight.numel() - net.conv1.bias.numel()
+    )
     assert lh.count_parameters(net, trainable_only=False) == everything
     lenet5 = lh.LeNet5()
-    assert lh.count_parameters(lenet5, trainable_only=False) == sum(p.numel() for p in lenet5.parameters())
+    assert lh.count_parameters(lenet5, trainable_only=False) == sum(
+        p.numel() for p in lenet5.parameters()
+    )
     assert sum(b.numel() for b in lenet5.buffers()) == 10 * 84  # the fixed RBF codes, not counted
 
 
@@ -350,14 +386,18 @@ def test_subsampling_is_a_scaled_2x2_sum_plus_bias():
         layer.bias.copy_(torch.tensor([1.0, 0.0]))
     x = torch.randn(1, 2, 4, 4)
     sums = x.unfold(2, 2, 2).unfold(3, 2, 2).sum((-1, -2))
-    expected = sums * torch.tensor([0.5, -2.0]).view(1, 2, 1, 1) + torch.tensor([1.0, 0.0]).view(1, 2, 1, 1)
+    expected = sums * torch.tensor([0.5, -2.0]).view(1, 2, 1, 1) + torch.tensor([1.0, 0.0]).view(
+        1, 2, 1, 1
+    )
     assert torch.allclose(layer(x), expected, atol=1e-6)
 
 
 def test_lenet5_has_the_papers_counts_and_shapes():
     net = lh.LeNet5()
     counts = {name: lh.count_parameters(child) for name, child in net.named_children()}
-    conv = {name: sum(p.numel() for p in getattr(net, name).parameters()) for name in ("c1", "c5", "f6")}
+    conv = {
+        name: sum(p.numel() for p in getattr(net, name).parameters()) for name in ("c1", "c5", "f6")
+    }
     assert conv == {"c1": (25 + 1) * 6, "c5": (16 * 25 + 1) * 120, "f6": (120 + 1) * 84}
     assert counts["s2"] == 2 * 6 and counts["s4"] == 2 * 16 and counts["output"] == 0
     assert sum(counts.values()) == lh.count_parameters(net) == 60_000
