@@ -48,16 +48,16 @@ browser: env
 
 ## Re-execute every notebook in place (fresh kernel each, in order) to refresh stored outputs.
 refresh: env
-	$(BIN)/python tools/refresh.py
+	$(BIN)/python -m tools.refresh
 
 ## Rewrite the notebooks' header, Colab and footer cells and the README's lecture map.
 nav: env
-	$(BIN)/python tools/navigation.py
+	$(BIN)/python -m tools.navigation
 
 ## Print the speed figures: notebooks against their floor, training loop against a bare loop.
 benchmark: env
-	$(BIN)/python benchmarks/notebook_times.py
-	$(BIN)/python benchmarks/training_speed.py
+	$(BIN)/python -m benchmarks.notebook_times
+	$(BIN)/python -m benchmarks.training_speed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,244 @@
+"""A real JupyterLab in a real browser: what a learner sees when opening each notebook.
+
+Starts JupyterLab from this environment on 127.0.0.1 with a token, serving a temporary copy
+of notebooks/ (so nothing in the repository can be autosaved over), and drives Debian's
+Chromium through Playwright. For every notebook: the stored outputs are rendered, figures
+load, no error or warning is shown. For notebook 03: clear all outputs, run all cells from
+the menu, and check the size lines come back. A screenshot of each notebook is saved to a
+temporary folder (its path is printed; set BROWSER_SCREENSHOTS to choose it).
+
+Without Chromium or Playwright the test is skipped with a message, unless REQUIRE_BROWSER=1
+(set by .ci/run), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools import nbio
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab on show
+# What a learner must see in each notebook's stored outputs, one line each.
+EXPECTED = {
+    "01_imports.ipynb": "tensor([2., 4., 6.])",
+    "02_architecture.ipynb": "(fc1): Linear(in_features=400, out_features=120, bias=True)",
+    "03_feed_forward.ipynb": "Size of output of fc3: torch.Size([10, 10])",
+    "04_trainable_parameters.ipynb": "Total number of parameters: 61706",
+    "05_shapes_and_pitfalls.ipynb": "25 digits in: no error, 16 predictions out",
+    "06_training_preview.ipynb": "test accuracy of at least 98.5%: True",
+    "solutions.ipynb": "05.4: correct, 44426.",
+}
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # the machine is offline: no calls home
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def browser_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return "Debian's chromium is not installed (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[str]:
+    """The base URL of a running JupyterLab (token included), serving a copy of notebooks/."""
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    with tempfile.TemporaryDirectory(prefix="lenet-lab-") as tmp:
+        tmp_path = Path(tmp)
+        root = tmp_path / "notebooks"
+        shutil.copytree(nbio.NOTEBOOKS, root)
+        settings = tmp_path / "settings"
+        quiet = {
+            # no news or update checks (the machine is offline), and every cell in the page
+            "@jupyterlab/apputils-extension/notification": {
+                "fetchNews": "false",
+                "checkForUpdates": False,
+            },
+            "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+        }
+        for plugin, values in quiet.items():
+            folder, name = plugin.rsplit("/", 1)
+            (settings / folder).mkdir(parents=True, exist_ok=True)
+            (settings / folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
+        token = secrets.token_hex(16)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "JUPYTERLAB_SETTINGS_DIR": str(settings),
+            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        }
+        command = [
+            sys.executable, "-m", "jupyterlab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        ]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")  # JupyterLab refuses to run as root without it
+        log = (tmp_path / "lab.log").open("w")
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(
+                        f"{url}/api/status?token={token}", timeout=2
+                    ) as reply:
+                        if reply.status == 200:
+                            break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        "JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:]
+                    )
+                time.sleep(0.5)
+            yield f"{url}|{token}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    folder = Path(
+        os.environ.get("BROWSER_SCREENSHOTS") or tempfile.mkdtemp(prefix="lenet-screenshots-")
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+def open_notebook(browser, lab: str, name: str):
+    url, token = lab.split("|")
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    # ?reset: a fresh workspace, so tabs of earlier tests are not restored behind this one
+    page.goto(f"{url}/lab/tree/{name}?reset&token={token}", wait_until="domcontentloaded")
+    page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=60_000)
+    # The kernel named in the notebook starts by itself: wait until it is idle.
+    wait_until_idle(page)
+    return page
+
+
+def wait_until_idle(page, timeout: int = 60_000) -> None:
+    page.wait_for_selector(
+        f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout
+    )
+
+
+def visible_problems(page) -> list[str]:
+    shown = page.locator(
+        f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    )
+    dialogs = page.locator(".jp-Dialog")
+    problems = [
+        f"error or warning shown: {shown.nth(i).inner_text()[:200]}" for i in range(shown.count())
+    ]
+    problems += [
+        f"dialog shown: {dialogs.nth(i).inner_text()[:200]}" for i in range(dialogs.count())
+    ]
+    return problems
+
+
+def stored_png_count(name: str) -> int:
+    nb = nbio.read(nbio.NOTEBOOKS / name)
+    return sum(
+        "image/png" in o.get("data", {})
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_stored_outputs_render_without_errors(browser, lab, screenshots, name):
+    page = open_notebook(browser, lab, name)
+    try:
+        outputs = page.locator(f"{PANEL} .jp-OutputArea-output")
+        outputs.first.wait_for(timeout=30_000)
+        text = page.locator(PANEL).inner_text()
+        assert EXPECTED[name] in text
+        images = page.locator(f"{PANEL} .jp-OutputArea-output img")
+        assert images.count() == stored_png_count(name)
+        for i in range(images.count()):
+            assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0"), (
+                f"figure {i} did not load"
+            )
+        assert visible_problems(page) == []
+        page.screenshot(path=str(screenshots / f"{Path(name).stem}.png"))
+    finally:
+        page.close()
+
+
+def test_notebook_03_runs_all_cells_from_the_menu(browser, lab, screenshots):
+    page = open_notebook(browser, lab, "03_feed_forward.ipynb")
+    try:
+        panel = page.locator(PANEL)
+        last_line = "Size of output of fc3: torch.Size([10, 10])"
+        assert last_line in panel.inner_text()
+        page.locator(".lm-MenuBar-itemLabel", has_text="Edit").click()
+        page.get_by_text("Clear Outputs of All Cells", exact=True).click()
+        shows = f"document.querySelector({PANEL!r}).innerText.includes({last_line!r})"
+        page.wait_for_function(f"!{shows}")
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        page.wait_for_function(shows, timeout=60_000)
+        wait_until_idle(page)
+        text = panel.inner_text()
+        for batch in (1, 10):
+            for layer, size in [("conv1", "6, 28, 28"), ("pool2", "16, 5, 5"), ("fc3", "10")]:
+                assert f"Size of output of {layer}: torch.Size([{batch}, {size}])" in text
+        assert "agrees" in text and "NO" not in text.split("agrees", 1)[1].split("\n\n", 1)[0]
+        assert visible_problems(page) == []
+        page.screenshot(path=str(screenshots / "03_feed_forward_after_run_all.png"))
+    finally:
+        page.close()
