@@ -14,7 +14,7 @@ import math
 import operator
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -359,20 +359,23 @@ def conv_output_size(
 
 @dataclass(frozen=True)
 class LayerTrace:
-    """One leaf layer's call in a forward pass: its name, the layer, and the shapes."""
+    """One leaf layer's call in a forward pass: its name, the layer, and the shapes
+    (and the output itself, when asked for)."""
 
     name: str
     layer: nn.Module
     input_shape: torch.Size
     output_shape: torch.Size
+    output: Tensor | None = field(default=None, repr=False, compare=False)
 
 
-def trace_shapes(model: nn.Module, x: Tensor) -> list[LayerTrace]:
+def trace_shapes(model: nn.Module, x: Tensor, *, keep_outputs: bool = False) -> list[LayerTrace]:
     """Run ``model(x)`` once and record every leaf layer's input and output shape (03, 05).
 
     The shapes are taken with forward hooks, so ``forward`` needs no print statements.
     The hooks are removed afterwards, also when the forward pass raises. Gradients are
-    not recorded; the model's train/eval mode is left as it was.
+    not recorded; the model's train/eval mode is left as it was. With ``keep_outputs``,
+    each record also holds the layer's output tensor (used to draw feature maps in 06).
     """
     records: list[LayerTrace] = []
     leaves = [(n, m) for n, m in model.named_modules() if next(m.children(), None) is None]
@@ -381,7 +384,8 @@ def trace_shapes(model: nn.Module, x: Tensor) -> list[LayerTrace]:
         def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
             in_shape = inputs[0].shape if inputs and isinstance(inputs[0], Tensor) else torch.Size()
             out_shape = output.shape if isinstance(output, Tensor) else torch.Size()
-            records.append(LayerTrace(name, module, in_shape, out_shape))
+            kept = output if keep_outputs and isinstance(output, Tensor) else None
+            records.append(LayerTrace(name, module, in_shape, out_shape, kept))
 
         return hook
 
@@ -790,33 +794,18 @@ def show_feature_maps(
 ) -> Figure:
     """The maps one image produces at the named layers, titled with their traced sizes (06).
 
-    ``image`` is one (1, H, W) image. Sizes come from :func:`trace_shapes`; the maps are
-    captured by forward hooks, so the model's ``forward`` is untouched. Convolution maps are
-    shown as the layer outputs them, before the ReLU that ``forward`` applies next.
+    ``image`` is one (1, H, W) image. Sizes and maps both come from one :func:`trace_shapes`
+    pass, so the model's ``forward`` is untouched. Convolution maps are shown as the layer
+    outputs them, before the ReLU that ``forward`` applies next.
     """
     import matplotlib.pyplot as plt
 
-    x = image.unsqueeze(0)
-    sizes = {t.name: t.output_shape for t in trace_shapes(model, x)}
-    missing = [name for name in layers if name not in sizes]
+    trace = {t.name: t for t in trace_shapes(model, image.unsqueeze(0), keep_outputs=True)}
+    missing = [name for name in layers if name not in trace]
     if missing:
-        raise ValueError(f"no leaf layer named {missing} in the model; it has {list(sizes)}")
-    maps: dict[str, Tensor] = {}
-
-    def keep(name: str) -> Callable[..., None]:
-        def hook(module: nn.Module, inputs: Any, output: Tensor) -> None:
-            maps[name] = output[0]
-
-        return hook
-
-    modules = dict(model.named_modules())
-    handles = [modules[name].register_forward_hook(keep(name)) for name in layers]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
+        raise ValueError(f"no leaf layer named {missing} in the model; it has {list(trace)}")
+    sizes = {name: trace[name].output_shape for name in layers}
+    maps = {name: trace[name].output[0] for name in layers}
     width = max(maps[name].shape[0] for name in layers)
     fig, axes = plt.subplots(len(layers), width, figsize=(width * 0.62, len(layers) * 0.95), dpi=80)
     for row, name in enumerate(layers):

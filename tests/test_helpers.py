@@ -223,6 +223,16 @@ def test_trace_shapes_records_every_leaf_layer():
         assert step.layer is layer
 
 
+def test_trace_shapes_can_keep_each_layers_output():
+    net = lh.LeNet()
+    x = torch.randn(2, 1, 32, 32)
+    trace = {t.name: t for t in lh.trace_shapes(net, x, keep_outputs=True)}
+    with torch.no_grad():
+        assert torch.equal(trace["conv1"].output, net.conv1(x))
+        assert torch.equal(trace["fc3"].output, net(x))
+    assert all(t.output is None for t in lh.trace_shapes(net, x))
+
+
 def hook_count(model: nn.Module) -> int:
     return sum(len(m._forward_hooks) for m in model.modules())
 
