@@ -40,7 +40,7 @@ EXPECTED = {
     "02_architecture.ipynb": "(fc1): Linear(in_features=400, out_features=120, bias=True)",
     "03_feed_forward.ipynb": "Size of output of fc3: torch.Size([10, 10])",
     "04_trainable_parameters.ipynb": "Total number of parameters: 61706",
-    "05_shapes_and_pitfalls.ipynb": "25 digits in: no error, 16 predictions out",
+    "05_shapes_and_pitfalls.ipynb": "6,400 values): no error, 16 rows of predictions",
     "06_training_preview.ipynb": "test accuracy of at least 98.5%: True",
     "solutions.ipynb": "05.4: correct, 44426.",
 }
