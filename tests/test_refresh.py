@@ -30,3 +30,17 @@ def test_refresh_strips_what_differs_between_machines(tmp_path):
     nbformat.write(nb, copy)
     assert nbio.write(copy, refresh.execute(copy)) is True
     assert copy.read_bytes() == (nbio.NOTEBOOKS / NOTEBOOK).read_bytes()
+
+
+def test_printed_text_cut_into_pieces_is_stored_as_one_output():
+    """The kernel flushes stdout when it likes; the stored form must not depend on it."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('a'); print('b')")])
+    stdout, stderr = ("stdout", "a\n"), ("stderr", "w\n")
+    pieces = [stdout, ("stdout", "b\n"), stderr, ("stderr", "x\n"), ("stdout", "c\n")]
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name=n, text=t) for n, t in pieces]
+    merged = nbio.normalise(nb).cells[0].outputs
+    assert [(o.name, o.text) for o in merged] == [
+        ("stdout", "a\nb\n"),
+        ("stderr", "w\nx\n"),
+        ("stdout", "c\n"),
+    ]

@@ -54,10 +54,32 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             {k: cell.metadata[k] for k in CELL_METADATA_KEYS if cell.metadata.get(k)}
         )
         if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
             for output in cell.outputs:
                 output.get("metadata", {}).pop("needs_background", None)
     nbformat.validate(nb)
     return nb
+
+
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) outputs into one, as JupyterLab shows them.
+
+    How printed text is cut into pieces depends on timing (the kernel flushes now and then),
+    so without this two runs of the same cell could store different, equivalent outputs.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def write(path: Path, nb: nbformat.NotebookNode) -> bool:
