@@ -6,7 +6,7 @@
 The table is notebooks/contents.toml. Each notebook gets three cells, found again by the
 marker on their first line, so running the tool twice changes nothing:
   * a header, first (title, Binder and Colab badges, the lecture time span),
-  * a Colab set-up cell, as the first code cell (a no-op anywhere but Colab),
+  * a Colab set-up cell after the introduction, the first code cell (a no-op but on Colab),
   * a footer, last (previous | contents | next).
 The README's badges and lecture map sit between marker comments and are rewritten likewise.
 """
@@ -128,9 +128,10 @@ def navigate(
     if old_colab is not None:  # keep its run: the cell prints nothing, only its count matters
         colab.execution_count, colab.outputs = old_colab.execution_count, old_colab.outputs
     footer = nbformat.v4.new_markdown_cell(footer_source(contents, index), id="nav-footer")
-    # The Colab cell goes just before the first code cell: the introduction is read first.
-    first_code = next((i for i, c in enumerate(body) if c.cell_type == "code"), len(body))
-    nb.cells = [header, *body[:first_code], colab, *body[first_code:], footer]
+    # The Colab cell follows the introduction (the first cell, when it is prose), so it is
+    # read after what the notebook is for, and before any section that refers to code below.
+    after = 1 if body and body[0].cell_type == "markdown" else 0
+    nb.cells = [header, *body[:after], colab, *body[after:], footer]
     return nb
 
 
