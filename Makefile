@@ -21,9 +21,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -c "import matplotlib.pyplot"
 	touch $@
 
-## Open the notebooks in JupyterLab, at the first one.
+## Open the notebooks in JupyterLab, at the first one (as root, e.g. in a container, JupyterLab
+## refuses to start without --allow-root).
 lab: env
-	$(BIN)/jupyter lab notebooks/01_imports.ipynb
+	$(BIN)/jupyter lab notebooks/01_imports.ipynb $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 ## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser.
 test: lint unit nbval-one-thread
