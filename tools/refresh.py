@@ -33,6 +33,8 @@ def execute(path: Path, timeout: int = 600) -> nbio.nbformat.NotebookNode:
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
+        # The kernel's own log would warn on every start that it talks TCP on localhost.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     client.execute()
     return nb
