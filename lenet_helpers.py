@@ -31,10 +31,15 @@ if TYPE_CHECKING:  # only for annotations: matplotlib is imported lazily
 __all__ = [
     "C3_CONNECTIONS",
     "EXERCISES",
+    "MNIST_ROOT",
     "MNIST_SHA256",
     "LayerTrace",
     "LeNet",
     "LeNet5",
+    "PartialConv2d",
+    "RBFOutput",
+    "ScaledTanh",
+    "Subsampling",
     "Table",
     "check",
     "confusion_matrix",
@@ -57,7 +62,7 @@ __all__ = [
 ]
 
 
-# --- 01 imports: showing an error on purpose, and plain-text tables ---------------------
+# --- 01 imports: showing an error on purpose -------------------------------------------
 
 
 @contextlib.contextmanager
@@ -77,56 +82,6 @@ def expect_error(*expected: type[BaseException]) -> Iterator[None]:
     else:
         names = " or ".join(e.__name__ for e in expected)
         raise AssertionError(f"expected {names}, but the code ran without an error")
-
-
-class Table:
-    """Rows of named values that print as an aligned plain-text table (introduced in 03).
-
-    ``table.rows`` is a list of dicts, so a notebook can assert on any column.
-    """
-
-    def __init__(self, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-        self.columns = list(columns)
-        self.rows = [dict(row) for row in rows]
-
-    def column(self, name: str) -> list[Any]:
-        """All values of one column, top to bottom."""
-        return [row.get(name) for row in self.rows]
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __repr__(self) -> str:
-        cells = [[_cell_text(row.get(c)) for c in self.columns] for row in self.rows]
-        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(self.columns)]
-        numeric = [
-            all(
-                isinstance(v, int | float) and not isinstance(v, bool)
-                for v in (row.get(c) for row in self.rows)
-                if v is not None
-            )
-            for c in self.columns
-        ]
-
-        def line(values: Sequence[str]) -> str:
-            parts = [
-                v.rjust(w) if num else v.ljust(w)
-                for v, w, num in zip(values, widths, numeric, strict=True)
-            ]
-            return "  ".join(parts).rstrip()
-
-        rule = "  ".join("-" * w for w in widths)
-        return "\n".join([line(self.columns), rule, *(line(r) for r in cells)])
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 # --- 02 architecture: the lecture's network, and a picture drawn from it ----------------
@@ -313,7 +268,57 @@ def _stages(trace: list[LayerTrace], input_shape: tuple[int, ...]) -> list[tuple
     return stages
 
 
-# --- 03 feed-forward: the output-size rule, and sizes traced with hooks -----------------
+# --- 03 feed-forward: plain-text tables, the output-size rule, sizes traced with hooks ---
+
+
+class Table:
+    """Rows of named values that print as an aligned plain-text table (introduced in 03).
+
+    ``table.rows`` is a list of dicts, so a notebook can assert on any column.
+    """
+
+    def __init__(self, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+        self.columns = list(columns)
+        self.rows = [dict(row) for row in rows]
+
+    def column(self, name: str) -> list[Any]:
+        """All values of one column, top to bottom."""
+        return [row.get(name) for row in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        cells = [[_cell_text(row.get(c)) for c in self.columns] for row in self.rows]
+        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(self.columns)]
+        numeric = [
+            all(
+                isinstance(v, int | float) and not isinstance(v, bool)
+                for v in (row.get(c) for row in self.rows)
+                if v is not None
+            )
+            for c in self.columns
+        ]
+
+        def line(values: Sequence[str]) -> str:
+            parts = [
+                v.rjust(w) if num else v.ljust(w)
+                for v, w, num in zip(values, widths, numeric, strict=True)
+            ]
+            return "  ".join(parts).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        return "\n".join([line(self.columns), rule, *(line(r) for r in cells)])
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 def conv_output_size(
