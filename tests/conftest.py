@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from tools import nbio
-
-
-def lesson_notebooks() -> list[Path]:
-    """Every notebook of the repository, in contents order where listed."""
-    return sorted(nbio.NOTEBOOKS.glob("*.ipynb"))
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""The self-checking exercises: right, wrong and empty answers, with truths from PyTorch."""
+"""The self-checking exercises: every right form accepted, wrong and odd ones refused, with
+truths computed by PyTorch (lenet_extras.answers) rather than stored."""
 
 from __future__ import annotations
 
@@ -7,96 +8,243 @@ import re
 import numpy as np
 import pytest
 import torch
+import torch.nn as nn
+from torch.autograd import Variable
 
-import lenet_helpers as lh
+from lenet_extras import answers
+from lenet_extras import exercises as ex
+from lenet_helpers import LeNet
 from tools import nbio
 
-IDS = sorted(lh.EXERCISES)
+IDS = sorted(ex.EXERCISES)
+VALUE_IDS = [e for e in IDS if ex.EXERCISES[e]["kind"] != "code"]
+CODE_IDS = [e for e in IDS if ex.EXERCISES[e]["kind"] == "code"]
 
 
-def wrong_answer(truth):
-    if isinstance(truth, bool):
-        return not truth
-    if isinstance(truth, str):
-        return truth + "x"
-    if isinstance(truth, tuple):
-        return (*truth[:-1], truth[-1] + 1)
-    return truth + 1
+def truth(exercise: str):
+    return getattr(answers, "e" + exercise.replace(".", "_"))()
 
 
-@pytest.mark.parametrize("exercise", IDS)
+def wrong_answer(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, type):
+        return nn.Module
+    if isinstance(value, tuple):
+        return (*value[:-1], value[-1] + 1)
+    return value + 1
+
+
+# --- right, wrong and empty answers to every exercise -----------------------------------
+
+
+@pytest.mark.parametrize("exercise", VALUE_IDS)
 def test_right_answer_is_correct(exercise):
-    truth = lh.EXERCISES[exercise].truth()
-    verdict = lh.grade(exercise, truth)
+    verdict = ex.grade(exercise, truth(exercise))
     assert verdict.status == "correct", verdict.message
     assert verdict.message.startswith(f"{exercise}: correct")
 
 
-@pytest.mark.parametrize("exercise", IDS)
-def test_wrong_answer_gets_a_hint(exercise):
-    task = lh.EXERCISES[exercise]
-    verdict = lh.grade(exercise, wrong_answer(task.truth()))
-    assert verdict.status == "wrong"
-    assert "not quite" in verdict.message and task.hint in verdict.message
+@pytest.mark.parametrize("exercise", VALUE_IDS)
+def test_wrong_answer_gets_the_first_hint_then_both(exercise):
+    hints = ex.EXERCISES[exercise]["hints"]
+    first = ex.grade(exercise, wrong_answer(truth(exercise)))
+    assert first.status == "wrong" and hints[0] in first.message and hints[1] not in first.message
+    again = ex.grade(exercise, wrong_answer(truth(exercise)), tries=1)
+    assert hints[0] in again.message and hints[1] in again.message
 
 
 @pytest.mark.parametrize("exercise", IDS)
 @pytest.mark.parametrize("empty", [None, "", "   ", ...])
 def test_empty_answer_is_not_answered_yet(exercise, empty):
-    verdict = lh.grade(exercise, empty)
+    verdict = ex.grade(exercise, empty)
     assert verdict.status == "unanswered"
-    assert "not answered yet" in verdict.message
-    assert lh.EXERCISES[exercise].question in verdict.message
+    assert verdict.message == f"{exercise}: not answered yet. {ex.EXERCISES[exercise]['question']}"
 
 
-@pytest.mark.parametrize("answer", ["abc", [1, 2], {"a": 1}, object(), float("nan")])
-def test_unreadable_answers_are_wrong_not_errors(answer):
-    for exercise in IDS:
-        assert lh.grade(exercise, answer).status in {"wrong", "correct"}
+@pytest.mark.parametrize("exercise", IDS)
+@pytest.mark.parametrize(
+    "answer", ["abc", [1, "x"], {"a": 1}, object(), float("nan"), torch.zeros(3), nn.ReLU()]
+)
+def test_unreadable_answers_are_wrong_not_errors(exercise, answer):
+    assert ex.grade(exercise, answer).status == "wrong"
 
 
-def test_answers_in_other_natural_forms_are_accepted():
-    assert lh.grade("03.1", np.int64(24)).status == "correct"
-    assert lh.grade("03.1", torch.tensor(24)).status == "correct"
-    assert lh.grade("03.1", "24").status == "correct"
-    assert lh.grade("03.1", 24.0).status == "correct"
-    assert lh.grade("03.3", torch.Size([7, 10])).status == "correct"
-    assert lh.grade("03.3", [7, 10]).status == "correct"
-    assert lh.grade("01.1", "False").status == "correct"
-    assert lh.grade("05.3", " FC1 ").status == "correct"
-    assert lh.grade("01.2", torch.tensor(8.0)).status == "correct"
+# --- the forms a right answer may take ---------------------------------------------------
+
+ACCEPTED = [
+    ("03.1", 24),
+    ("03.1", 24.0),
+    ("03.1", np.int64(24)),
+    ("03.1", np.float32(24.0)),
+    ("03.1", torch.tensor(24)),
+    ("03.1", torch.tensor([24.0])),
+    ("03.1", "24"),
+    ("04.1", "4,832"),
+    ("01.2", torch.tensor(8.0)),
+    ("03.3", (7, 10)),
+    ("03.3", [7, 10]),
+    ("03.3", torch.Size([7, 10])),
+    ("03.3", torch.tensor([7, 10])),
+    ("03.3", np.array([7, 10])),
+    ("03.3", (7.0, 10)),
+    ("01.1", False),
+    ("01.1", np.bool_(False)),
+    ("01.1", torch.tensor(False)),
+    ("01.1", "False"),
+    ("01.3", torch.Tensor),
+    ("01.3", type(Variable(torch.zeros(2)))),
+    ("01.3", "Tensor"),
+    ("01.3", "torch.Tensor"),
+    ("01.3", " torch.Tensor "),
+    ("05.3", "fc1"),
+]
+REFUSED = [
+    ("03.1", 24.5),
+    ("03.1", True),
+    ("03.3", (7, 10, 1)),
+    ("03.3", (7.5, 10)),
+    ("03.3", "(7, 10)"),
+    ("01.1", 0),
+    ("01.1", "false"),
+    ("01.3", "tensor"),
+    ("01.3", "torch.tensor"),
+    ("01.3", torch.tensor),
+    ("01.3", "TENSOR"),
+    ("05.3", "FC1"),
+    ("05.3", "conv1"),
+]
 
 
-def test_check_prints_the_verdict(capsys):
-    lh.check("04.2", None)
-    lh.check("04.2", 48_000)
-    lh.check("04.2", 48_120)
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[1].split(".")[0].strip() for line in lines] == [
-        "not answered yet",
-        "correct, 48000",
-        "not quite (48120)",
+@pytest.mark.parametrize("exercise, answer", ACCEPTED, ids=repr)
+def test_answers_in_every_reasonable_form_are_accepted(exercise, answer):
+    assert ex.grade(exercise, answer).status == "correct"
+
+
+@pytest.mark.parametrize("exercise, answer", REFUSED, ids=repr)
+def test_near_misses_are_refused(exercise, answer):
+    assert ex.grade(exercise, answer).status == "wrong"
+
+
+# --- exercises whose answer is code -------------------------------------------------------
+
+
+def lecture_sequential(relu_after_fc3: bool = False) -> nn.Sequential:
+    layers = [nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU()]
+    layers += [nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU()]
+    layers += [nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)]
+    return nn.Sequential(*layers, *([nn.ReLU()] if relu_after_fc3 else []))
+
+
+def shapes_by_hooks(model, x, remove=True):
+    shapes = []
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [
+        m.register_forward_hook(lambda m, i, o: shapes.append(tuple(o.shape))) for m in leaves
     ]
+    model(x)
+    for handle in handles if remove else []:
+        handle.remove()
+    return shapes
+
+
+RIGHT_CODE = {
+    "02.4": lecture_sequential(),
+    "03.5": lambda size, kernel, stride=1, padding=0: (size + 2 * padding - kernel) // stride + 1,
+    "04.5": lambda model: sum(p.numel() for p in model.parameters()),
+    "05.5": shapes_by_hooks,
+    "05.6": LeNet(input_size=28, conv1_padding=2),
+}
+WRONG_CODE = {
+    "02.4": [lecture_sequential(relu_after_fc3=True), LeNet(), nn.Sequential(nn.ReLU())],
+    "03.5": [
+        lambda size, kernel, stride=1, padding=0: (size + 2 * padding - kernel) / stride + 1,
+        lambda size, kernel, stride=1, padding=0: size - kernel + 1,
+        lambda size, kernel: size - kernel + 1,
+    ],
+    "04.5": [
+        lambda model: sum(w.size()[0] * w.size()[1] * w.size()[2] for w in model.parameters()),
+        lambda model: 61706,
+        lambda model: sum(p.numel() for p in model.parameters() if p.dim() > 1),
+    ],
+    "05.5": [
+        lambda model, x: shapes_by_hooks(model, x, remove=False),
+        lambda model, x: [tuple(model(x).shape)],
+        lambda model, x: None,
+    ],
+    "05.6": [LeNet(), LeNet(input_size=28), nn.Linear(784, 10)],
+}
+
+
+def test_every_code_exercise_has_cases():
+    assert sorted(RIGHT_CODE) == sorted(WRONG_CODE) == CODE_IDS
+
+
+@pytest.mark.parametrize("exercise", CODE_IDS)
+def test_right_code_is_accepted(exercise):
+    verdict = ex.grade(exercise, RIGHT_CODE[exercise])
+    assert verdict.status == "correct", verdict.message
+
+
+@pytest.mark.parametrize("exercise", CODE_IDS)
+def test_wrong_code_is_refused_with_what_went_wrong(exercise):
+    for answer in WRONG_CODE[exercise]:
+        verdict = ex.grade(exercise, answer)
+        assert verdict.status == "wrong", answer
+        assert "not yet: " in verdict.message and "Hint: " in verdict.message
+
+
+def test_a_failing_function_is_reported_in_one_line():
+    verdict = ex.grade("03.5", lambda *args: 1 / 0)
+    assert "an error, ZeroDivisionError: division by zero" in verdict.message
+    assert "\n" not in verdict.message
+
+
+# --- check, and where the truths come from ------------------------------------------------
+
+
+def test_check_prints_the_verdict_and_escalates_hints(capsys, monkeypatch):
+    monkeypatch.setattr(ex, "_wrong_tries", {})
+    for answer in (None, 48_120, 48_120, 48_000):
+        ex.check("04.2", answer)
+    lines = capsys.readouterr().out.splitlines()
+    expected = [ex.grade("04.2", None), ex.grade("04.2", 48_120)]
+    expected += [ex.grade("04.2", 48_120, tries=1), ex.grade("04.2", 48_000)]
+    assert lines == [v.message for v in expected]
+    assert [v.status for v in expected] == ["unanswered", "wrong", "wrong", "correct"]
 
 
 def test_unknown_exercise_names_the_known_ones():
     with pytest.raises(KeyError, match="no exercise '09.9'; the exercises are 01.1"):
-        lh.grade("09.9", 1)
+        ex.grade("09.9", 1)
 
 
-def test_truths_come_from_pytorch_not_constants():
+def test_truths_come_from_pytorch_not_constants(monkeypatch):
     """Change what PyTorch reports and the truth follows: the checks hold no stored numbers."""
-    original = torch.nn.Module.parameters
+    original = nn.Module.parameters
 
     def one_parameter_fewer(self, recurse=True):
-        params = list(original(self, recurse))
-        return iter(params[:-1])
+        return iter(list(original(self, recurse))[:-1])
 
-    torch.nn.Module.parameters = one_parameter_fewer
-    try:
-        assert lh.EXERCISES["04.1"].truth() == (6 * 25 + 1) * 32 - 32  # the bias is gone
-    finally:
-        torch.nn.Module.parameters = original
+    monkeypatch.setattr(nn.Module, "parameters", one_parameter_fewer)
+    assert answers.e04_1() == (6 * 25 + 1) * 32 - 32  # the bias is gone
+
+
+def test_every_exercise_has_an_answer_function_and_two_hints():
+    for exercise, task in ex.EXERCISES.items():
+        assert callable(getattr(answers, "e" + exercise.replace(".", "_")))
+        assert len(task["hints"]) == 2 and task["kind"] in {
+            "number",
+            "shape",
+            "bool",
+            "name",
+            "code",
+        }
+
+
+# --- the notebooks ------------------------------------------------------------------------
 
 
 def test_every_notebook_checks_its_own_exercises_and_leaves_them_empty():
@@ -104,9 +252,9 @@ def test_every_notebook_checks_its_own_exercises_and_leaves_them_empty():
         nb = nbio.read(path)
         calls = re.findall(r'check\("(\d\d\.\d)", answer\)', "\n".join(c.source for c in nb.cells))
         number = path.name[:2]
-        expected = sorted(e for e in lh.EXERCISES if e.startswith(number + "."))
-        assert sorted(calls) == expected, path.name
-        assert 2 <= len(calls) <= 4, path.name
+        assert sorted(calls) == [e for e in IDS if e.startswith(number + ".")], path.name
+        if number in {"02", "03", "04", "05"}:
+            assert any(e in CODE_IDS for e in calls), f"{path.name}: no exercise asks for code"
         for cell in nb.cells:
             if cell.cell_type == "code" and "check(" in cell.source and "answer = " in cell.source:
                 assert "answer = None" in cell.source, (
@@ -118,3 +266,7 @@ def test_solutions_notebook_answers_every_exercise():
     nb = nbio.read(nbio.NOTEBOOKS / "solutions.ipynb")
     calls = re.findall(r'check\(\s*"(\d\d\.\d)"', "\n".join(c.source for c in nb.cells))
     assert sorted(calls) == IDS
+    outputs = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert outputs.count(": correct") == len(IDS)

@@ -152,11 +152,18 @@ def test_user_and_host_names_are_caught(tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "gethostname", lambda: "build-box-7")
 
     def mention(nb):
-        first_code_cell_with_output(nb).outputs[0]["text"] = "run by alice on build-box-7\n"
+        first_code_cell_with_output(nb).outputs[0]["text"] = "alice@build-box-7:~$ ls\n"
 
     nb, path = broken_copy(tmp_path, mention)
     found = hygiene.no_machine_details(nb, path)
     assert any("'alice'" in p for p in found) and any("'build-box-7'" in p for p in found)
+
+
+def test_a_login_name_that_is_an_ordinary_word_is_not_a_leak(monkeypatch):
+    for word in ("batch", "digit", "kernel"):
+        monkeypatch.setattr(getpass, "getuser", lambda word=word: word)
+        for path in sorted(nbio.NOTEBOOKS.glob("*.ipynb")):
+            assert hygiene.no_machine_details(nbio.read(path), path) == [], (word, path.name)
 
 
 def test_a_cell_marked_as_expecting_an_error_may_show_one(tmp_path):

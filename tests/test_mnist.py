@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-import lenet_helpers as lh
+import lenet_extras.mnist as lh
 
 DATA = lh.MNIST_ROOT
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")

@@ -102,7 +102,10 @@ def no_machine_details(nb: Notebook, path: Path) -> list[str]:
         if match := MACHINE_PATH.search(text):
             problems.append(f"{where}: a path of this machine ({match.group(0)!r}...)")
         for name in names:
-            if re.search(rf"\b{re.escape(name)}\b", text):
+            # Only where a name leaks (a home folder, user@host), not as an ordinary word:
+            # a contributor may well log in as "batch" or "digit".
+            n = re.escape(name)
+            if re.search(rf"[/\\](?:home|Users)[/\\]{n}\b|\b{n}@|@{n}\b", text):
                 problems.append(f"{where}: the user or host name {name!r}")
     return problems
 

@@ -11,7 +11,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-import lenet_helpers as lh  # noqa: E402
+import lenet_extras.drawing as lh  # noqa: E402
+from lenet_extras.lenet5 import LeNet5  # noqa: E402
+from lenet_helpers import LeNet  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -50,9 +52,9 @@ def drawn(fig) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     "net, shape",
     [
-        (lh.LeNet(), (1, 32, 32)),
-        (lh.LeNet(input_size=28), (1, 28, 28)),
-        (lh.LeNet(input_size=28, conv1_padding=2), (1, 28, 28)),
+        (LeNet(), (1, 32, 32)),
+        (LeNet(input_size=28), (1, 28, 28)),
+        (LeNet(input_size=28, conv1_padding=2), (1, 28, 28)),
     ],
 )
 def test_draw_lenet_draws_every_volume_with_its_real_size(net, shape):
@@ -87,7 +89,7 @@ def test_28x28_variant_is_drawn_by_default_for_a_28x28_input():
 
 
 def test_lenet5_picture_skips_activation_modules():
-    names = [name for name, _ in drawn(lh.draw_lenet(lh.LeNet5()))]
+    names = [name for name, _ in drawn(lh.draw_lenet(LeNet5()))]
     assert names == ["input", "c1", "s2", "c3", "s4", "c5", "flatten", "f6", "output"]
 
 
@@ -101,16 +103,38 @@ def test_draw_lenet_into_given_axes_and_bad_shapes():
 
 
 def test_plot_helpers_draw_one_panel_per_item():
-    net = lh.LeNet()
+    net = LeNet()
     images = torch.rand(10, 1, 32, 32)
     assert (
         sum(ax.has_data() for ax in lh.show_images(images, [str(i) for i in range(10)]).axes) == 10
     )
     fig = lh.show_kernels({"before": net.conv2.weight, "after": net.conv2.weight * 2})
-    assert sum(ax.has_data() for ax in fig.axes) == 2 * 16 * 6
+    kernels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert sum(ax.has_data() for ax in kernels) == 2 * 16 * 6
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_label() == "<colorbar>"] == ["weight"] * 2
     fig = lh.show_feature_maps(net, images[0])
     assert sum(ax.has_data() for ax in fig.axes) == 6 + 6 + 16 + 16
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
     assert titles == ["conv1: 6×28×28", "pool1: 6×14×14", "conv2: 16×10×10", "pool2: 16×5×5"]
     with pytest.raises(ValueError, match=r"no leaf layer named \['conv9'\]"):
         lh.show_feature_maps(net, images[0], layers=("conv9",))
+
+
+def test_show_kernels_keeps_the_first_kernels_and_labels_rows_and_columns():
+    weight = LeNet().conv2.weight
+    fig = lh.show_kernels({"conv2": weight}, outputs=4)
+    kernels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(kernels) == 4 * 6
+    assert [ax.get_title() for ax in kernels[:4]] == [f"kernel {o}" for o in range(4)]
+    assert [ax.get_ylabel() for ax in kernels[::4]] == [f"input {i}" for i in range(6)]
+    first = kernels[0].get_images()[0].get_array()
+    assert torch.equal(torch.from_numpy(first.data), weight[0, 0].detach())
+
+
+def test_confusion_matrix_figure_writes_every_count_and_labels_its_scale():
+    counts = torch.tensor([[5, 0], [2, 1000]])
+    fig = lh.show_confusion_matrix(counts)
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == sorted(["5", "0", "2", "1000"])
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert "logarithmic" in fig.axes[1].get_ylabel()
