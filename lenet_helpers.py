@@ -45,16 +45,11 @@ def expect_error(*expected: type[BaseException]) -> Iterator[None]:
 class LeNet(nn.Module):
     """The network of Lecture 28, with the lecture's layer names (introduced in 02).
 
-    ``LeNet()`` is the lecture's model: conv1 -> pool1 -> conv2 -> pool2 -> fc1 -> fc2 ->
-    fc3, ReLU after conv1, conv2, fc1 and fc2, 61,706 parameters. With ``verbose=True`` the
-    forward pass prints the lecture's eight size lines.
-
-    Two deliberate differences from the slide code: ``forward`` flattens with
-    ``torch.flatten(x, 1)``, which keeps the batch dimension, and it refuses any input that
-    is not a batch of shape (N, 1, input_size, input_size).
-
-    ``input_size`` and ``conv1_padding`` build the 28x28 variants of notebook 05; fc1's
-    width is whatever pool2 then produces.
+    conv1 -> pool1 -> conv2 -> pool2 -> fc1 -> fc2 -> fc3, ReLU after conv1, conv2, fc1 and
+    fc2, 61,706 parameters; ``verbose=True`` prints the lecture's eight size lines. Unlike the
+    slide code, ``forward`` flattens with ``torch.flatten(x, 1)`` and refuses any input that
+    is not a batch (N, 1, input_size, input_size). ``input_size`` and ``conv1_padding`` build
+    the variants of notebook 05; fc1's width is whatever pool2 then produces.
     """
 
     def __init__(self, verbose: bool = False, *, input_size: int = 32, conv1_padding: int = 0):
@@ -216,6 +211,9 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+SIZE_COLUMNS = ["layer", "type", "settings", "input", "rule", "actual", "agrees"]
+
+
 def size_rule_table(model: nn.Module, x: Tensor) -> Table:
     """Per-layer sizes of one forward pass, next to what the output-size rule predicts (03, 05).
 
@@ -232,18 +230,11 @@ def size_rule_table(model: nn.Module, x: Tensor) -> Table:
         elif isinstance(layer, nn.Linear):
             settings = f"{layer.in_features} -> {layer.out_features}"
             predicted = (layer.out_features,)
-        rows.append(
-            {
-                "layer": step.name,
-                "type": type(layer).__name__,
-                "settings": settings,
-                "input": _dims(step.input_shape[1:]),
-                "rule": None if predicted is None else _dims(predicted),
-                "actual": _dims(actual),
-                "agrees": None if predicted is None else predicted == actual,
-            }
-        )
-    return Table(["layer", "type", "settings", "input", "rule", "actual", "agrees"], rows)
+        rule = None if predicted is None else _dims(predicted)
+        agrees = None if predicted is None else predicted == actual
+        row = [step.name, type(layer).__name__, settings, _dims(step.input_shape[1:])]
+        rows.append(dict(zip(SIZE_COLUMNS, [*row, rule, _dims(actual), agrees], strict=True)))
+    return Table(SIZE_COLUMNS, rows)
 
 
 def _rule_for_window(layer: nn.Module, input_shape: torch.Size) -> tuple[str, tuple | None]:
@@ -252,15 +243,11 @@ def _rule_for_window(layer: nn.Module, input_shape: torch.Size) -> tuple[str, tu
     k, s = _pair(layer.kernel_size), _pair(layer.stride or layer.kernel_size)
     d = _pair(getattr(layer, "dilation", 1))
     h, w = input_shape[2:]
-    if isinstance(layer.padding, str):  # Conv2d(padding="same") keeps the size; "valid" is 0
-        same = layer.padding == "same"
-        settings = f"k={_short(k)} s={_short(s)} p={layer.padding} d={_short(d)}"
-        if same:
-            return settings, (channels, h, w)
-        p = (0, 0)
-    else:
-        p = _pair(layer.padding)
-        settings = f"k={_short(k)} s={_short(s)} p={_short(p)} d={_short(d)}"
+    p = (0, 0) if layer.padding in ("same", "valid") else _pair(layer.padding)
+    shown = layer.padding if isinstance(layer.padding, str) else _short(p)
+    settings = f"k={_short(k)} s={_short(s)} p={shown} d={_short(d)}"
+    if layer.padding == "same":  # Conv2d(padding="same") pads so that the size is kept
+        return settings, (channels, h, w)
     if getattr(layer, "ceil_mode", False):
         return settings + " ceil", None  # the rule above rounds down; ceil_mode rounds up
     sides = [conv_output_size(n, k[i], s[i], p[i], d[i]) for i, n in enumerate((h, w))]
