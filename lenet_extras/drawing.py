@@ -30,8 +30,8 @@ DEPTH_MIN, DEPTH_PER_ROOT_CHANNEL = 0.12, 0.05
 BAR_WIDTH, BAR_MIN, BAR_GROWTH, BAR_REFERENCE = 0.14, 0.3, 1.7, 400
 GAP = 0.55  # between two stages
 LEGEND = (
-    "Box face: height and width of the maps, to scale within the figure. Box depth: grows with "
-    "√(number of maps). Bar height: grows with log(number of values)."
+    "Each box's face grows with the height and width of its maps, its depth with √(number of "
+    "maps); each bar's height grows with log(number of values). The labels give exact sizes."
 )
 
 
