@@ -55,7 +55,8 @@ refresh: env
 nav: env
 	$(BIN)/python -m tools.navigation
 
-## Print the speed figures: notebooks against their floor, training loop against a bare loop.
+## Print the speed figures: notebooks against their floor, training against the compute floor
+## and the PyTorch MNIST example.
 benchmark: env
 	$(BIN)/python -m benchmarks.notebook_times
 	$(BIN)/python -m benchmarks.training_speed

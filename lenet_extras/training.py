@@ -15,12 +15,14 @@ def train_epoch(
     optimizer: torch.optim.Optimizer,
     *,
     batch_size: int = 64,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     generator: torch.Generator | None = None,
 ) -> float:
     """One pass over the training set in shuffled mini-batches; returns the mean loss (06).
 
-    A plain loop over in-memory tensors: no DataLoader workers, no progress bar. Pass a
-    seeded ``generator`` for the same shuffling every run.
+    A plain loop over in-memory tensors: no DataLoader workers, no progress bar. A
+    ``scheduler`` (such as OneCycleLR) is stepped after every optimizer step. Pass a seeded
+    ``generator`` for the same shuffling every run.
     """
     if len(images) != len(labels):
         raise ValueError(f"images and labels differ in length: {len(images)} and {len(labels)}")
@@ -33,6 +35,8 @@ def train_epoch(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         total += loss.item() * len(batch)
     return total / len(images)
 
