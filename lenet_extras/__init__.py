@@ -1,0 +1,1 @@
+"""Helpers beyond the lecture's core, one module per concern (the core is in lenet_helpers)."""
