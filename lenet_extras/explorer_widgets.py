@@ -107,7 +107,9 @@ def lenet_explorer(**settings: int) -> Explorer:
         label = widgets.Label(layer, layout={"width": "50px"})
         rows.append(widgets.HBox([label, *boxes]))
     controls["input_size"].add_class("lenet-input_size")
-    return _wire(controls, lenet_sizes, rows)
+    explorer = _wire(controls, lenet_sizes, rows)
+    explorer.add_class("lenet-explorer")
+    return explorer
 
 
 def explore(model: nn.Module, input_shape: Sequence[int]) -> Explorer:
