@@ -20,7 +20,7 @@ from lenet_extras.explorer import LECTURE_SETTINGS, SizeTable, lenet_sizes, mode
 __all__ = ["Explorer", "explore", "lenet_explorer"]
 
 HOW_TO_PLAY = (
-    "Run this notebook in JupyterLab, on Binder or on Colab to get the controls "
+    "Run this cell in JupyterLab (also on Binder) or on Colab to get the controls "
     "that change these settings."
 )
 _RANGES = {"kernel": (1, 15), "stride": (1, 8), "padding": (0, 8), "dilation": (1, 5)}
