@@ -4,5 +4,6 @@
 - ``drawing``: ``draw_lenet`` (02, 05); digits, kernels, feature maps, confusion matrix (06)
 - ``mnist``: ``load_mnist``, the shipped MNIST files checked against their checksums (06)
 - ``training``: ``train_epoch``, ``predict``, ``evaluate``, ``confusion_matrix`` (06)
+- ``explorer``, ``explorer_widgets``: the size explorer, ``lenet_sizes`` and ``explore`` (03)
 - ``exercises``: ``check``, the end-of-notebook exercises (01 to 06); ``answers`` computes them
 """

@@ -4,7 +4,8 @@ Starts JupyterLab from this environment on 127.0.0.1 with a token, serving a tem
 of notebooks/ (so nothing in the repository can be autosaved over), and drives Debian's
 Chromium through Playwright. For every notebook: the stored outputs are rendered, figures
 load, no error or warning is shown. For notebook 03: clear all outputs, run all cells from
-the menu, and check the size lines come back. A screenshot of each notebook is saved to a
+the menu, and check the size lines come back; then move the size explorer's controls and check
+it shows what PyTorch gives for the new settings. A screenshot of each notebook is saved to a
 temporary folder (its path is printed; set BROWSER_SCREENSHOTS to choose it).
 
 Without Chromium or Playwright the test is skipped with a message, unless REQUIRE_BROWSER=1
@@ -27,7 +28,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
+from lenet_helpers import LeNet, count_parameters
 from tools import nbio
 
 pytestmark = pytest.mark.browser
@@ -240,5 +243,51 @@ def test_notebook_03_runs_all_cells_from_the_menu(browser, lab, screenshots):
         assert "agrees" in text and "NO" not in text.split("agrees", 1)[1].split("\n\n", 1)[0]
         assert visible_problems(page) == []
         page.screenshot(path=str(screenshots / "03_feed_forward_after_run_all.png"))
+    finally:
+        page.close()
+
+
+def explorer_figures(text: str) -> tuple[str, str]:
+    """(fc1's input width, total parameters) as the explorer's table shows them now."""
+    lines = {line.split("  ")[0]: line.split() for line in text.splitlines()}
+    return lines["flatten (fc1's input)"][3], lines["total"][2]
+
+
+def test_size_explorer_follows_its_controls(browser, lab, screenshots):
+    page = open_notebook(browser, lab, "03_feed_forward.ipynb")
+    try:
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        explorer = page.locator(f"{PANEL} .lenet-explorer")
+        explorer.wait_for(timeout=60_000)  # the live widget, not the stored text
+        wait_until_idle(page)
+        table = explorer.locator(".lenet-sizes")
+        assert "Loading widget" not in page.locator(PANEL).inner_text()
+        assert "Error displaying widget" not in page.locator(PANEL).inner_text()
+
+        def expect(net: torch.nn.Module) -> None:
+            wanted = (f"{net.fc1.in_features:,}", f"{count_parameters(net):,}")
+            page.wait_for_function(
+                "([el, text]) => el.innerText.includes(text)",
+                arg=[table.element_handle(), f"{wanted[1]}  -"],
+                timeout=20_000,
+            )
+            assert explorer_figures(table.inner_text()) == wanted
+
+        expect(LeNet())
+        readout = explorer.locator(".lenet-input_size .widget-readout")
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("28")
+        page.keyboard.press("Enter")
+        expect(LeNet(input_size=28))  # unpadded 28x28 digits: fewer inputs for fc1
+        padding = explorer.locator(".lenet-conv1_padding input")
+        assert padding.input_value() == "0"
+        padding.fill("2")
+        padding.press("Enter")
+        expect(LeNet(input_size=28, conv1_padding=2))
+        assert explorer_figures(table.inner_text()) == ("400", "61,706")  # the lecture's again
+        assert visible_problems(page) == []
+        explorer.screenshot(path=str(screenshots / "03_size_explorer.png"))
     finally:
         page.close()

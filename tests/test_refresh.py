@@ -44,3 +44,19 @@ def test_printed_text_cut_into_pieces_is_stored_as_one_output():
         ("stderr", "w\nx\n"),
         ("stdout", "c\n"),
     ]
+
+
+def test_widget_views_are_stored_as_their_text_and_html():
+    """A widget's model id changes on every run and its state is never stored: keep the rest."""
+    view = {"model_id": "6e9dae35", "version_major": 2, "version_minor": 0}
+    data = {nbio.WIDGET_VIEW: view, "text/plain": "table", "text/html": "<pre>table</pre>"}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("explorer")])
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("display_data", data=data),
+        nbformat.v4.new_output("display_data", data={nbio.WIDGET_VIEW: view}),  # nothing else
+    ]
+    stored = [o.data for o in nbio.normalise(nb).cells[0].outputs]
+    assert stored == [
+        {"text/plain": "table", "text/html": "<pre>table</pre>"},
+        {nbio.WIDGET_VIEW: view},
+    ]

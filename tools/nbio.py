@@ -2,7 +2,8 @@
 
 Every tool that writes a notebook (refresh, navigation) goes through `write`: sorted keys,
 one-space indent, a final newline (the form JupyterLab itself saves), and metadata reduced to
-what is the same on every machine.
+what is the same on every machine (widget views, whose model ids change on every run, are
+stored as their text and HTML only).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ LANGUAGE_INFO_KEYS = (
     "pygments_lexer",
 )
 CELL_METADATA_KEYS = ("tags",)
+# A widget's view names a model that lives only in the running kernel (its state is never
+# stored), under a new random id on every run: stored, it could only show "model not found".
+# Outputs keep the widget's other representations (text/html, text/plain) instead.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -57,6 +62,8 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.outputs = merge_streams(cell.outputs)
             for output in cell.outputs:
                 output.get("metadata", {}).pop("needs_background", None)
+                if len(output.get("data", {})) > 1:
+                    output["data"].pop(WIDGET_VIEW, None)
     nbformat.validate(nb)
     return nb
 
