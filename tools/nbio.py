@@ -25,7 +25,9 @@ LANGUAGE_INFO_KEYS = (
     "nbconvert_exporter",
     "pygments_lexer",
 )
-CELL_METADATA_KEYS = ("tags",)
+# tags: nbval's and the navigation's; mystnb: the static site's options for a cell's output
+# (the alt text of its figures, checked by tools/hygiene.py).
+CELL_METADATA_KEYS = ("tags", "mystnb")
 
 
 def read(path: Path) -> nbformat.NotebookNode:
