@@ -70,6 +70,12 @@ html_theme_options = {
         "notebook_interface": "jupyterlab",
     },
     "home_page_in_toc": True,
+    # The footer credits the lecture, instead of a generic author and copyright line.
+    "footer_content_items": ["extra-footer"],
+    "extra_footer": (
+        '<p>An independent companion to Lecture 28, "LeNet Definition", of '
+        "<em>Deep Learning for Visual Computing</em> (Prof. Debdoot Sheet, IIT Kharagpur).</p>"
+    ),
     "show_toc_level": 2,
     "navigation_with_keys": False,
 }
