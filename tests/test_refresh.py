@@ -44,3 +44,11 @@ def test_printed_text_cut_into_pieces_is_stored_as_one_output():
         ("stderr", "w\nx\n"),
         ("stdout", "c\n"),
     ]
+
+
+def test_the_stable_form_keeps_figures_alt_text():
+    # A refresh (or `make nav`) must not drop what the static site and the hygiene rule read.
+    nb = nbio.read(nbio.NOTEBOOKS / "06_training_preview.ipynb")
+    before = [c.metadata.get("mystnb") for c in nb.cells]
+    assert any(before)
+    assert [c.metadata.get("mystnb") for c in nbio.normalise(nb).cells] == before
