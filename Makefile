@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := $(BIN)/pytest notebooks -q
 
-.PHONY: env lab test lint unit nbval nbval-one-thread browser refresh nav benchmark clean
+.PHONY: env lab test lint unit nbval nbval-one-thread browser site refresh nav benchmark clean
 
 env: $(STAMP)
 
@@ -26,14 +26,16 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 lab: env
 	$(BIN)/jupyter lab notebooks/01_imports.ipynb $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser.
+## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser,
+## and the static site (built with warnings as errors and read in Chromium by tests/test_site.py).
 test: lint unit nbval-one-thread
 
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Unit tests, notebook hygiene, navigation, the browser check, and strict nbval (default threads).
+## Unit tests, notebook hygiene, navigation, the browser checks (JupyterLab and the static site,
+## which tests/test_site.py builds into _build/site/ first), and strict nbval (default threads).
 unit: env
 	$(BIN)/pytest
 
@@ -45,7 +47,12 @@ nbval: env
 	$(NBVAL)
 
 browser: env
-	$(BIN)/pytest tests/test_browser.py -m browser
+	$(BIN)/pytest tests/test_browser.py tests/test_site.py -m browser
+
+## The static site, into _build/site/: from the stored outputs, nothing executed, no network.
+## View it with `python -m http.server -d _build/site`; publish the folder on any static host.
+site: env
+	$(BIN)/python -m tools.site
 
 ## Re-execute every notebook in place (fresh kernel each, in order) to refresh stored outputs.
 refresh: env
@@ -62,4 +69,4 @@ benchmark: env
 	$(BIN)/python -m benchmarks.training_speed
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info _build

@@ -11,7 +11,7 @@ from tools import nbio
 REPO = nbio.REPO
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;#]+)")
 # Import name -> distribution name, where they differ.
-DISTRIBUTION = {"nbformat": "nbformat", "yaml": "PyYAML"}
+DISTRIBUTION = {"nbformat": "nbformat", "yaml": "PyYAML", "bs4": "beautifulsoup4"}
 STANDARD = {"tomllib"}
 
 
@@ -70,11 +70,11 @@ def test_everything_the_notebooks_and_helpers_import_is_pinned():
     sources = [path.read_text() for path in helpers]
     for path in nbio.NOTEBOOKS.glob("*.ipynb"):
         sources += [c.source for c in nbio.read(path).cells if c.cell_type == "code"]
-    for path in REPO.glob("tests/*.py"):
-        sources.append(path.read_text())
+    for folder in ("tests", "tools", "site"):
+        sources += [path.read_text() for path in REPO.glob(f"{folder}/*.py")]
     modules = set().union(*(imported_modules(s) for s in sources))
     third_party = {m for m in modules if m not in sys.stdlib_module_names and m not in STANDARD}
-    third_party -= {"lenet_helpers", "lenet_extras", "tools"}
+    third_party -= {"lenet_helpers", "lenet_extras", "tools", "companion"}  # companion: site/
     pinned = pins(REPO / "requirements-dev.txt")
     missing = {m for m in third_party if DISTRIBUTION.get(m, m).lower() not in pinned}
     assert not missing, f"imported but not pinned: {sorted(missing)}"

@@ -109,6 +109,22 @@ def oversized_figure(nb):
     )
 
 
+def figure_without_alt_text(nb):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(2, 2), dpi=40)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    png = base64.b64encode(buffer.getvalue()).decode()
+    first_code_cell_with_output(nb).outputs.append(
+        nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})
+    )
+
+
 def no_title(nb):
     nb.cells.pop(0)
 
@@ -125,6 +141,7 @@ BREAKAGES = {
     "no editor residue": [widget_state, timing_residue, machine_python_version],
     "within size budget": [oversized_figure],
     "title and onward link": [no_title, no_onward_link],
+    "figures have alt text": [figure_without_alt_text],
 }
 CASES = [(rule, breakage) for rule, breakages in BREAKAGES.items() for breakage in breakages]
 
@@ -181,3 +198,16 @@ def test_command_line_reports_problems(tmp_path, capsys):
     assert hygiene.main([str(path)]) == 1
     assert "no unexpected errors" in capsys.readouterr().out
     assert hygiene.main([str(nbio.NOTEBOOKS / "01_imports.ipynb")]) == 0
+
+
+@pytest.mark.parametrize("alt", [None, "", "   "], ids=["missing", "empty", "blank"])
+def test_a_figure_whose_alt_text_is_missing_or_blank_is_caught(tmp_path, alt):
+    def strip_alt(nb):
+        cell = next(c for c in nb.cells if "mystnb" in c.metadata)
+        if alt is None:
+            del cell.metadata["mystnb"]
+        else:
+            cell.metadata["mystnb"]["image"]["alt"] = alt
+
+    nb, path = broken_copy(tmp_path, strip_alt, source="06_training_preview.ipynb")
+    assert len(hygiene.figures_have_alt_text(nb, path)) == 1

@@ -89,6 +89,14 @@ def test_an_added_notebook_gets_header_colab_cell_and_footer(checkout):
     assert "notebooks/07_extra.ipynb" in (checkout / "README.md").read_text()
 
 
+def test_the_cells_the_tool_writes_and_only_they_carry_the_nav_tag():
+    # The static site leaves out exactly the cells with this tag (site/companion.py).
+    for path in sorted(nbio.NOTEBOOKS.glob("*.ipynb")):
+        nb = nbio.read(path)
+        tagged = [c.id for c in nb.cells if navigation.NAV_TAG in c.metadata.get("tags", [])]
+        assert tagged == ["nav-header", "nav-colab", "nav-footer"], path.name
+
+
 def test_every_footer_link_points_at_a_file():
     for path in sorted(nbio.NOTEBOOKS.glob("*.ipynb")):
         for target in links(REPO, path.name):

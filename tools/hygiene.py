@@ -165,6 +165,27 @@ def has_title_and_onward_link(nb: Notebook, path: Path) -> list[str]:
     return problems
 
 
+def figures_have_alt_text(nb: Notebook, path: Path) -> list[str]:
+    """Every figure says what it shows, for readers who cannot see it (the site's alt text)."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        images = [
+            mime
+            for output in cell.get("outputs", [])
+            for mime in output.get("data", {})
+            if mime.startswith("image/")
+        ]
+        if not images:
+            continue
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        if not isinstance(alt, str) or not alt.strip():
+            problems.append(
+                f"cell {i}: a figure without alt text: add cell metadata "
+                '{"mystnb": {"image": {"alt": "what the figure shows"}}}'
+            )
+    return problems
+
+
 RULES: dict[str, Rule] = {
     "executed in order": executed_in_order,
     "no unexpected errors": no_unexpected_errors,
@@ -173,6 +194,7 @@ RULES: dict[str, Rule] = {
     "no editor residue": no_editor_residue,
     "within size budget": within_size_budget,
     "title and onward link": has_title_and_onward_link,
+    "figures have alt text": figures_have_alt_text,
 }
 
 

@@ -8,6 +8,8 @@ marker on their first line, so running the tool twice changes nothing:
   * a header, first (title, Binder and Colab badges, the lecture time span),
   * a Colab set-up cell after the introduction, the first code cell (a no-op but on Colab),
   * a footer, last (previous | contents | next).
+All three carry the cell tag "nav" (NAV_TAG): the static site (site/) leaves them out, as it
+has navigation and launch buttons of its own, and keeps only the header's title and time span.
 The README's badges and lecture map sit between marker comments and are rewritten likewise.
 """
 
@@ -29,6 +31,7 @@ WRITTEN_BY = "written by tools/navigation.py: edit notebooks/contents.toml, not 
 HEADER, COLAB, FOOTER = "<!-- nav:header", "# nav:colab", "<!-- nav:footer"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+NAV_TAG = "nav"  # on every cell this tool writes; the site filters on it (site/companion.py)
 
 
 def load_contents(root: Path = nbio.REPO) -> dict[str, Any]:
@@ -121,13 +124,16 @@ def navigate(
     nb = nbformat.from_dict(nb)
     old_colab = next((c for c in nb.cells if c.cell_type == "code" and _marked(c, COLAB)), None)
     body = [c for c in nb.cells if not any(_marked(c, m) for m in (HEADER, COLAB, FOOTER))]
+    tagged = {"tags": [NAV_TAG]}
     header = nbformat.v4.new_markdown_cell(
-        header_source(contents, contents["notebooks"][index]), id="nav-header"
+        header_source(contents, contents["notebooks"][index]), id="nav-header", metadata=tagged
     )
-    colab = nbformat.v4.new_code_cell(colab_source(contents), id="nav-colab")
+    colab = nbformat.v4.new_code_cell(colab_source(contents), id="nav-colab", metadata=tagged)
     if old_colab is not None:  # keep its run: the cell prints nothing, only its count matters
         colab.execution_count, colab.outputs = old_colab.execution_count, old_colab.outputs
-    footer = nbformat.v4.new_markdown_cell(footer_source(contents, index), id="nav-footer")
+    footer = nbformat.v4.new_markdown_cell(
+        footer_source(contents, index), id="nav-footer", metadata=tagged
+    )
     # The Colab cell follows the introduction (the first cell, when it is prose), so it is
     # read after what the notebook is for, and before any section that refers to code below.
     after = 1 if body and body[0].cell_type == "markdown" else 0

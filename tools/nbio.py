@@ -26,7 +26,9 @@ LANGUAGE_INFO_KEYS = (
     "nbconvert_exporter",
     "pygments_lexer",
 )
-CELL_METADATA_KEYS = ("tags",)
+# tags: nbval's and the navigation's; mystnb: the static site's options for a cell's output
+# (the alt text of its figures, checked by tools/hygiene.py).
+CELL_METADATA_KEYS = ("tags", "mystnb")
 # A widget's view names a model that lives only in the running kernel (its state is never
 # stored), under a new random id on every run: stored, it could only show "model not found".
 # Outputs keep the widget's other representations (text/html, text/plain) instead.

@@ -1,0 +1,110 @@
+"""The Sphinx extension behind the static site: what makes it this companion's site.
+
+* Notebooks are read from notebooks/ as they are committed (MyST-NB, execution off); on the
+  way in, the cells tools/navigation.py writes (tag "nav") are left out: the site has its own
+  navigation and launch buttons. Of the header only the title and the lecture time span stay.
+* The home page's lecture map and table of contents come from notebooks/contents.toml.
+* Mathematics is turned into MathML at build time, so pages need no script or font from
+  elsewhere to show it.
+* Search finds numbers: Sphinx leaves words made of digits out of its index and out of the
+  query, but a learner looks for 61706 or 400. Both sides are widened here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from docutils import nodes
+from latex2mathml.converter import convert as latex_to_mathml
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.search.en import SearchEnglish
+
+from tools.navigation import NAV_TAG, label, load_contents
+
+REPO = Path(__file__).resolve().parents[1]
+LECTURE_MAP = "<!-- lecture-map -->"  # replaced on the home page by the generated map
+
+
+def site_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook as the site shows it: navigation cells out, the header's title kept."""
+    cells = []
+    for cell in nb.cells:
+        if NAV_TAG not in cell.metadata.get("tags", []):
+            cells.append(cell)
+            continue
+        # The header is the one with a title: keep its prose, drop the marker and the badges.
+        lines = [line for line in cell.source.splitlines() if not line.startswith("<!--")]
+        if cell.cell_type == "markdown" and any(line.startswith("# ") for line in lines):
+            kept = "\n".join(line for line in lines if "![" not in line).strip()
+            cells.append(nbformat.from_dict({**cell, "source": kept}))
+    nb.cells = cells
+    return nb
+
+
+def lecture_map(contents: dict[str, Any], from_dir: str = "site") -> str:
+    """The home page's table (notebook, title, time span) and its table of contents."""
+    rows = ["| Notebook | Lecture 28 video |", "| --- | --- |"]
+    entries = []
+    for entry in contents["notebooks"]:
+        target = f"../notebooks/{entry['file']}"
+        rows.append(f"| [{label(entry)}]({target}) | {entry['lecture']} |")
+        entries.append(target.removesuffix(".ipynb"))
+    toctree = ["```{toctree}", ":hidden:", ":caption: The notebooks", "", *entries, "```"]
+    return "\n".join(rows + [""] + toctree)
+
+
+def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    if app.env.doc2path(docname).suffix == ".ipynb":
+        nb = nbformat.reads(source[0], as_version=4)
+        source[0] = nbformat.writes(site_notebook(nb))
+    elif LECTURE_MAP in source[0]:
+        contents = load_contents(Path(app.srcdir))
+        source[0] = source[0].replace(LECTURE_MAP, lecture_map(contents))
+
+
+def visit_math(self, node: nodes.math) -> None:
+    self.body.append(latex_to_mathml(node.astext()))
+    raise nodes.SkipNode
+
+
+def visit_math_block(self, node: nodes.math_block) -> None:
+    mathml = latex_to_mathml(node.astext(), display="block")
+    # A wide formula scrolls inside its own box on a phone, not the page.
+    self.body.append(f'<div class="math-wrapper">{mathml}</div>')
+    raise nodes.SkipNode
+
+
+class SearchWithNumbers(SearchEnglish):
+    """English search whose index keeps numbers (Sphinx's own drops every digit-only word)."""
+
+    def word_filter(self, word: str) -> bool:
+        return word not in self.stopwords
+
+
+# The line of Sphinx's searchtools.js that drops digit-only words from a query.
+NUMBER_SKIP = "if (stopwords.has(queryTermLower) || queryTerm.match(/^\\d+$/)) return;"
+
+
+def let_search_find_numbers(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.name != "html":
+        return
+    script = Path(app.outdir) / "_static" / "searchtools.js"
+    text = script.read_text(encoding="utf-8")
+    if NUMBER_SKIP not in text:
+        raise ExtensionError(
+            f"{script}: the line that skips numbers in a query was not found (a new Sphinx?): "
+            "update NUMBER_SKIP in site/companion.py"
+        )
+    kept = NUMBER_SKIP.replace(" || queryTerm.match(/^\\d+$/)", "")
+    script.write_text(text.replace(NUMBER_SKIP, kept), encoding="utf-8")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("source-read", on_source_read)
+    app.add_search_language(SearchWithNumbers)
+    app.connect("build-finished", let_search_find_numbers)
+    app.add_html_math_renderer("mathml", (visit_math, None), (visit_math_block, None))
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
