@@ -6,6 +6,7 @@ the function takes the learner's answer and returns what is wrong with it, or No
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,7 @@ from lenet_helpers import LeNet, count_parameters, trace_shapes
 
 
 def e01_1() -> bool:
-    return torch.zeros(3).requires_grad
+    return (torch.zeros(3, requires_grad=True) * 2).requires_grad
 
 
 def e01_2() -> float:
@@ -61,10 +62,11 @@ def e02_4(model: Any) -> str | None:
     """The lecture's network as one nn.Sequential with ReLU and Flatten modules."""
     if not isinstance(model, nn.Sequential):
         return f"give an nn.Sequential, got {type(model).__name__}"
-    kinds = [type(m) for m in model]
+    kinds = [type(m) for m in model.modules() if next(m.children(), None) is None]
     if kinds.count(nn.ReLU) != 4 or nn.Flatten not in kinds:
         return "print() should list four nn.ReLU() modules and one nn.Flatten()"
-    return _same_function_as(model, LeNet(), (3, 1, 32, 32))
+    x = torch.randn(3, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    return _same_function_as(model, LeNet(), x, x)
 
 
 # --- 03 feed-forward
@@ -127,9 +129,7 @@ def e04_5(count: Any) -> str | None:
     """A function count(model) that gives every model's number of parameter values."""
     if not callable(count):
         return f"give the function itself (answer = count), got {type(count).__name__}"
-    from lenet_extras.lenet5 import LeNet5
-
-    for model in (LeNet(), nn.Conv2d(3, 8, 3), nn.Linear(5, 2, bias=False), LeNet5()):
+    for model in (LeNet(), nn.Conv2d(3, 8, 3), nn.Linear(5, 2, bias=False), LeNet(input_size=28)):
         truth = sum(p.numel() for p in model.parameters())
         got = _call(count, model)
         if got != truth:
@@ -165,16 +165,16 @@ def e05_5(shapes_of: Any) -> str | None:
     """A function shapes_of(model, x) that records every leaf layer's output shape by hooks."""
     if not callable(shapes_of):
         return f"give the function itself (answer = shapes_of), got {type(shapes_of).__name__}"
-    small = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, stride=2), nn.ReLU(), nn.Flatten())
-    for model, x in ((LeNet(), torch.zeros(2, 1, 32, 32)), (small, torch.zeros(1, 1, 9, 9))):
+    relu = nn.ReLU()  # one module, called twice: a hook fires each time
+    inner = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, stride=2), relu, nn.MaxPool2d(2))
+    nested = nn.Sequential(inner, nn.Flatten(), nn.Linear(16, 10), relu)
+    for model, x in ((LeNet(), torch.zeros(2, 1, 32, 32)), (nested, torch.zeros(1, 1, 9, 9))):
         truth = [tuple(t.output_shape) for t in trace_shapes(model, x)]
+        hooks_before = _hook_count(model)
         got = _call(shapes_of, model, x)
-        if not isinstance(got, list | tuple) or [tuple(s) for s in got] != truth:
-            return f"it gave {got!r}, the layers output {truth}"
-        recorded = len(got)
-        with torch.no_grad():
-            model(x)  # a hook left behind would record this pass too
-        if len(got) != recorded:
+        if not isinstance(got, list | tuple) or [_call(tuple, s) for s in got] != truth:
+            return f"for {type(model).__name__} it gave {got!r}, the leaf layers output {truth}"
+        if _hook_count(model) != hooks_before:
             return "a hook is still registered after it returns: remove every handle"
     return None
 
@@ -183,12 +183,16 @@ def e05_6(model: Any) -> str | None:
     """A module that takes unpadded 28x28 digits and keeps the lecture's parameter count."""
     if not isinstance(model, nn.Module):
         return f"give an nn.Module, got {type(model).__name__}"
-    digits = torch.zeros(3, 1, 28, 28)
-    shape = _call(lambda: _shape_after(model, tuple(digits.shape)))
-    if shape != (3, 10):
-        return f"a batch of 3 digits gave {shape!r}, expected (3, 10)"
-    if count_parameters(model) != count_parameters(LeNet()):
-        return f"it has {count_parameters(model):,} parameters, the lecture's LeNet has 61,706"
+    trainable = count_parameters(model)
+    if trainable != count_parameters(LeNet()):
+        return f"it has {trainable:,} trainable parameters, the lecture's LeNet has 61,706"
+    for batch in (3, 5):
+        digits = torch.randn(batch, 1, 28, 28, generator=torch.Generator().manual_seed(batch))
+        from lenet_extras.lenet5 import pad_to_32
+
+        problem = _same_function_as(model, LeNet(), digits, pad_to_32(digits))
+        if problem:
+            return problem
     return None
 
 
@@ -226,22 +230,32 @@ def _call(function: Callable[..., Any], *args: Any) -> Any:
     """The learner's function's result, or the error it raised."""
     try:
         return function(*args)
-    except Exception as exc:  # the learner's code may fail in any way: report it
+    except (Exception, SystemExit) as exc:  # the learner's code may fail in any way
         return _Raised(f"{type(exc).__name__}: {exc}")
 
 
-def _same_function_as(model: nn.Module, reference: nn.Module, shape: tuple[int, ...]) -> str | None:
-    """Load the reference's weights into the model, in order, and compare the outputs."""
+def _same_function_as(model: nn.Module, reference: nn.Module, x: Any, x_ref: Any) -> str | None:
+    """Give a copy of the model the reference's weights, in order, and compare the outputs."""
+    model = copy.deepcopy(model)
     theirs, ours = list(model.parameters()), list(reference.parameters())
     if [p.shape for p in theirs] != [p.shape for p in ours]:
-        return "its layers' weights differ from the lecture's: " + (
+        return "its weights differ in shape from the lecture's: " + (
             f"{[tuple(p.shape) for p in theirs]} instead of {[tuple(p.shape) for p in ours]}"
         )
     with torch.no_grad():
         for mine, original in zip(theirs, ours, strict=True):
             mine.copy_(original)
-        x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
-        got = _call(model, x)
-        if not isinstance(got, torch.Tensor) or not torch.allclose(got, reference(x), atol=1e-6):
-            return "with the lecture's weights it computes something else: check the ReLUs"
+        got, expected = _call(model, x), reference(x_ref)
+    if isinstance(got, _Raised):
+        return f"running it on a batch of shape {tuple(x.shape)} raised {got}"
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+        return f"a batch of shape {tuple(x.shape)} gave {shape}, expected {tuple(expected.shape)}"
+    if not torch.allclose(got.float(), expected, atol=1e-5):
+        return "with the lecture's weights it computes something else than the lecture's network"
     return None
+
+
+def _hook_count(model: nn.Module) -> int:
+    """Forward hooks registered on the model's modules (PyTorch keeps them in _forward_hooks)."""
+    return sum(len(m._forward_hooks) for m in model.modules())

@@ -41,6 +41,8 @@ def check(exercise: str, answer: Any) -> None:
     verdict = grade(exercise, answer, tries=_wrong_tries.get(exercise, 0))
     if verdict.status == "wrong":
         _wrong_tries[exercise] = _wrong_tries.get(exercise, 0) + 1
+    elif verdict.status == "correct":
+        _wrong_tries.pop(exercise, None)
     print(verdict)
 
 
@@ -57,12 +59,19 @@ def grade(exercise: str, answer: Any, *, tries: int = 0) -> Verdict:
     truth_of = getattr(answers, "e" + exercise.replace(".", "_"))
     hints = ". Then: ".join(task["hints"][: 1 if tries == 0 else 2])
     if task["kind"] == "code":
-        problem = truth_of(answer)
+        try:
+            problem = truth_of(answer)
+        except Exception as exc:  # an answer that breaks the checking itself is still wrong
+            problem = f"checking it raised {type(exc).__name__}: {exc}"
         if problem is None:
             return Verdict("correct", f"{exercise}: correct.")
         return Verdict("wrong", f"{exercise}: not yet: {problem}. Hint: {hints}.")
     truth = truth_of()
-    if _matches(answer, truth, task["kind"]):
+    try:
+        right = _matches(answer, truth, task["kind"])
+    except Exception:  # an odd object that cannot even be compared is not the answer
+        right = False
+    if right:
         return Verdict("correct", f"{exercise}: correct, {_as_text(truth)}.")
     return Verdict("wrong", f"{exercise}: not quite ({_as_text(answer)}). Hint: {hints}.")
 
@@ -109,6 +118,13 @@ def _as_shape(value: Any) -> tuple[int, ...] | None:
 
 
 def _as_number(value: Any) -> float | None:
+    try:
+        return _number_or_none(value)
+    except Exception:  # an odd object (a meta tensor, a broken __float__): not a number
+        return None
+
+
+def _number_or_none(value: Any) -> float | None:
     if isinstance(value, torch.Tensor):
         value = value.item() if value.numel() == 1 else None
     elif isinstance(value, np.ndarray):
@@ -125,6 +141,13 @@ def _as_number(value: Any) -> float | None:
 
 
 def _as_text(value: Any) -> str:
+    try:
+        return _text(value)
+    except Exception:  # an object whose repr fails
+        return f"an object of type {type(value).__name__}"
+
+
+def _text(value: Any) -> str:
     if isinstance(value, type):
         return f"{value.__module__}.{value.__qualname__}"
     if isinstance(value, float) and value.is_integer():

@@ -1,4 +1,4 @@
-"""MNIST from the files shipped in data/mnist/, checked against the published checksums (06)."""
+"""MNIST from the files shipped in data/mnist/, checked against their recorded checksums (06)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from torch import Tensor
 
 MNIST_ROOT = Path(__file__).resolve().parent.parent / "data" / "mnist"
 
-# The published SHA-256 of each decompressed file (see data/mnist/README.md).
+# The SHA-256 of each decompressed file, as recorded (see data/mnist/README.md).
 MNIST_SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -36,7 +36,7 @@ def load_mnist(
     """Read MNIST from the gzip-compressed IDX files in ``root`` (introduced in 06).
 
     Returns float32 images of shape (N, 1, 28, 28) scaled to [0, 1] and int64 labels of
-    shape (N,). Every file's decompressed bytes are checked against the published SHA-256,
+    shape (N,). Every file's decompressed bytes are checked against its recorded SHA-256,
     and its magic number and dimensions are checked. Nothing is written or downloaded.
     """
     if split not in _MNIST_SPLITS:

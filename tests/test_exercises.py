@@ -90,10 +90,10 @@ ACCEPTED = [
     ("03.3", torch.tensor([7, 10])),
     ("03.3", np.array([7, 10])),
     ("03.3", (7.0, 10)),
-    ("01.1", False),
-    ("01.1", np.bool_(False)),
-    ("01.1", torch.tensor(False)),
-    ("01.1", "False"),
+    ("01.1", True),
+    ("01.1", np.bool_(True)),
+    ("01.1", torch.tensor(True)),
+    ("01.1", "True"),
     ("01.3", torch.Tensor),
     ("01.3", type(Variable(torch.zeros(2)))),
     ("01.3", "Tensor"),
@@ -107,8 +107,8 @@ REFUSED = [
     ("03.3", (7, 10, 1)),
     ("03.3", (7.5, 10)),
     ("03.3", "(7, 10)"),
-    ("01.1", 0),
-    ("01.1", "false"),
+    ("01.1", 1),
+    ("01.1", "true"),
     ("01.3", "tensor"),
     ("01.3", "torch.tensor"),
     ("01.3", torch.tensor),
@@ -138,6 +138,17 @@ def lecture_sequential(relu_after_fc3: bool = False) -> nn.Sequential:
     return nn.Sequential(*layers, *([nn.ReLU()] if relu_after_fc3 else []))
 
 
+class CountOnly(nn.Module):
+    """61,706 parameters and the right output shape, but nothing computed from the input."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights = nn.Parameter(torch.zeros(61706))
+
+    def forward(self, x):
+        return torch.zeros(x.shape[0], 10)
+
+
 def shapes_by_hooks(model, x, remove=True):
     shapes = []
     leaves = [m for m in model.modules() if not list(m.children())]
@@ -146,6 +157,19 @@ def shapes_by_hooks(model, x, remove=True):
     ]
     model(x)
     for handle in handles if remove else []:
+        handle.remove()
+    return shapes
+
+
+def shapes_on_children(model, x):
+    """Hooks on the direct children only: wrong once a model nests modules."""
+    shapes = []
+    handles = [
+        m.register_forward_hook(lambda m, i, o: shapes.append(tuple(o.shape)))
+        for m in model.children()
+    ]
+    model(x)
+    for handle in handles:
         handle.remove()
     return shapes
 
@@ -170,11 +194,12 @@ WRONG_CODE = {
         lambda model: sum(p.numel() for p in model.parameters() if p.dim() > 1),
     ],
     "05.5": [
-        lambda model, x: shapes_by_hooks(model, x, remove=False),
+        lambda model, x: list(shapes_by_hooks(model, x, remove=False)),
+        lambda model, x: shapes_on_children(model, x),
         lambda model, x: [tuple(model(x).shape)],
         lambda model, x: None,
     ],
-    "05.6": [LeNet(), LeNet(input_size=28), nn.Linear(784, 10)],
+    "05.6": [LeNet(), LeNet(input_size=28), nn.Linear(784, 10), CountOnly()],
 }
 
 
@@ -270,3 +295,31 @@ def test_solutions_notebook_answers_every_exercise():
         o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
     )
     assert outputs.count(": correct") == len(IDS)
+
+
+def test_a_nested_sequential_is_the_lecture_network_too():
+    first = nn.Sequential(*list(lecture_sequential())[:3])
+    nested = nn.Sequential(first, *list(lecture_sequential())[3:])
+    assert ex.grade("02.4", nested).status == "correct"
+
+
+def test_grading_leaves_the_learners_model_as_it_was():
+    model = lecture_sequential()
+    before = [p.detach().clone() for p in model.parameters()]
+    ex.grade("02.4", model)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_an_answer_that_exits_is_reported_not_obeyed():
+    import sys
+
+    verdict = ex.grade("03.5", lambda *args: sys.exit(3))
+    assert verdict.status == "wrong" and "SystemExit: 3" in verdict.message
+
+
+def test_check_forgets_wrong_tries_once_right(capsys, monkeypatch):
+    monkeypatch.setattr(ex, "_wrong_tries", {})
+    for answer in (1, 48_000, 1):
+        ex.check("04.2", answer)
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == ex.grade("04.2", 1).message  # the first hint again, not both

@@ -93,6 +93,9 @@ def stored_outputs(nb: nbformat.NotebookNode) -> list[list[str]]:
             elif "image/png" in data:
                 png = base64.b64decode(data["image/png"])
                 outputs.append("figure " + hashlib.sha256(png).hexdigest())
+            elif "text/html" in data:  # the page shows the HTML; compare its preformatted text
+                html = BeautifulSoup(data["text/html"], "html.parser")
+                outputs += [pre.get_text().strip("\n") for pre in html.select("pre")]
             elif "text/plain" in data:
                 outputs.append(data["text/plain"].strip("\n"))
         cells.append(outputs)
