@@ -25,7 +25,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -34,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 from tools import layers, lock
 
 PYTHONS = ("3.11.0", "3.12", "3.13")
+BASE_LOCK = "repo2docker/buildpacks/conda/environment.py-3.11-linux-64.lock"
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,16 @@ def reason(stderr: str) -> str:
     return (because or lines or ["uv failed without a message"])[0]
 
 
+def base_image_lock() -> str:
+    """The conda lock of repo2docker's base image for Python 3.11, from the locked release of
+    jupyter-repo2docker (read as a file: importing repo2docker warns)."""
+    dist = metadata.distribution("jupyter-repo2docker")
+    return Path(dist.locate_file(BASE_LOCK)).read_text(encoding="utf-8")
+
+
 def base_image_constraints() -> str:
     """repo2docker's base environment for Python 3.11 (conda packages), as pip pins."""
-    folder = resources.files("repo2docker") / "buildpacks" / "conda"
-    text = (folder / "environment.py-3.11-linux-64.lock").read_text()
+    text = base_image_lock()
     pins = []
     for url in re.findall(r"^https://\S+/([^/#\s]+)\.(?:conda|tar\.bz2)", text, flags=re.M):
         name, version, _build = url.rsplit("-", 2)
@@ -107,9 +114,7 @@ def base_image_constraints() -> str:
 
 
 def base_image_python() -> str:
-    folder = resources.files("repo2docker") / "buildpacks" / "conda"
-    text = (folder / "environment.py-3.11-linux-64.lock").read_text()
-    return re.search(r"/python-(3\.11\.\d+)-", text).group(1)
+    return re.search(r"/python-(3\.11\.\d+)-", base_image_lock()).group(1)
 
 
 def main() -> int:
