@@ -84,7 +84,9 @@ def resolve(
 
 def reason(stderr: str) -> str:
     """uv's explanation, shortened to the line that names the package at fault."""
-    lines = [re.sub(r"^[\s╰─▶×]+", "", line).strip() for line in stderr.splitlines()]
+    lines = [
+        re.sub(r"^[\s╰─▶×]*(?:error:|cause:)?\s*", "", line).strip() for line in stderr.splitlines()
+    ]
     lines = [line for line in lines if line and not line.startswith(("hint", "No solution"))]
     because = [line for line in lines if line.startswith(("Because", "And because"))]
     return (because or lines or ["uv failed without a message"])[0]
