@@ -25,7 +25,8 @@ LANGUAGE_INFO_KEYS = (
     "nbconvert_exporter",
     "pygments_lexer",
 )
-CELL_METADATA_KEYS = ("tags",)
+# tags; and a collapsed cell's settings, in JupyterLab ("jupyter") and on Colab ("cellView")
+CELL_METADATA_KEYS = ("tags", "jupyter", "cellView")
 
 
 def read(path: Path) -> nbformat.NotebookNode:
