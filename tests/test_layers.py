@@ -97,8 +97,10 @@ def test_the_lock_takes_torch_from_the_cpu_index_and_no_cuda_package():
 
 
 def imported_modules(source: str) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(source)):
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    names = set()  # notebook cells are IPython: a `!` line is a shell command
+    for node in ast.walk(ast.parse(TransformerManager().transform_cell(source))):
         if isinstance(node, ast.Import):
             names |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
