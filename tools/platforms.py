@@ -54,6 +54,8 @@ PLATFORMS = [
 ]
 # Where the lock's torch release has wheels.
 LOCK_PLATFORMS = ["Linux x86_64", "Linux aarch64", "macOS 14 arm64", "Windows amd64"]
+# What learners must not get from requirements.txt (`make lab`, the README's pip command).
+DEV_ONLY = {"pytest", "nbval", "ruff", "playwright", "pre-commit", "sphinx", "uv"}
 # (platform, python) -> the package that has no release for it. The README says so.
 EXPECTED = {("macOS x86_64", "3.13"): "torch"}
 
@@ -134,7 +136,10 @@ def main() -> int:
         where = f"{platform.name}, Python {python}"
         file = layers.LEARNERS.name if layer == "learners" else layers.LOCK.name
         expected = EXPECTED.get((platform.name, python)) if layer == "learners" else None
-        if found is not None and expected is None:
+        tools = sorted(DEV_ONLY & set(found or {})) if layer == "learners" else []
+        if tools:
+            failures.append(f"{where}: requirements.txt gives learners {', '.join(tools)}")
+        elif found is not None and expected is None:
             rows.append((where, layer, f"torch {found['torch']}"))
         elif found is None and expected and expected in why:
             rows.append((where, layer, f"no {expected}: expected, README says so"))
