@@ -1,34 +1,60 @@
 # Build glue for the Lecture 28 companion. `make lab` and `make test` are all a learner or
-# CI needs: each first sets up .venv from the pinned requirements when it is missing or
-# older than them. The README lists the plain pip / jupyter / pytest commands behind each
-# target, for machines without make.
+# CI needs: `make lab` sets up .venv from the learners' requirements.txt, `make test` from the
+# exact requirements-lock.txt, each when .venv is missing, broken or older than the file.
+# The README lists the plain pip / jupyter / pytest commands behind each target.
 
-PYTHON ?= python3
+# The interpreter: PYTHON=/path/to/python, or the first of these that is Python 3.11-3.13
+# (3.11 first: the stored outputs were produced with it).
+CANDIDATES := python3.11 python3.12 python3.13 python3 python
+VERSION_OK := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,$(CANDIDATES),$(shell $(p) -c '$(VERSION_OK)' >/dev/null 2>&1 && echo $(p))))
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install --quiet --no-input
 NBVAL  := $(BIN)/pytest notebooks -q
+# A .venv without a working pip (python3-venv missing when it was made, an interrupted build, a
+# removed interpreter) is made again from scratch.
+VENV_BROKEN := $(if $(shell $(BIN)/python -m pip --version 2>/dev/null),,yes)
 
-.PHONY: env lab test lint unit nbval nbval-one-thread browser site refresh nav benchmark clean
+.PHONY: lab env test lint unit nbval nbval-one-thread browser site platforms lock refresh nav benchmark clean FORCE
 
-env: $(STAMP)
+define make_venv
+	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
+	@$(PYTHON) -c '$(VERSION_OK)' || { echo "make: PYTHON=$(PYTHON) is not Python 3.11, 3.12 or 3.13" >&2; exit 1; }
+	@if [ -n "$(VENV_BROKEN)" ]; then \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip --version >/dev/null 2>&1 \
+	  || { rm -rf $(VENV); echo "make: '$(PYTHON) -m venv' could not make a virtual environment with pip (on Debian or Ubuntu: sudo apt install python3-venv)" >&2; exit 1; }; \
+	fi
+endef
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; v = sys.version_info; assert v >= (3, 11), f"Python 3.11 or newer is needed, found {v.major}.{v.minor}"'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-input -r requirements-dev.txt
+## The learners' layer only: what the notebooks need, no test or lint tools.
+$(VENV)/.learners: requirements.txt pyproject.toml $(if $(VENV_BROKEN),FORCE)
+	$(make_venv)
+	$(PIP) -r requirements.txt
 	@# Build matplotlib's font cache now: its one-time notice must not land in a notebook.
 	$(BIN)/python -c "import matplotlib.pyplot"
 	touch $@
 
+## The exact lock CI and strict nbval use, with every tool.
+$(VENV)/.lock: requirements-lock.txt pyproject.toml $(if $(VENV_BROKEN),FORCE)
+	$(make_venv)
+	$(PIP) -r requirements-lock.txt
+	$(BIN)/python -c "import matplotlib.pyplot"
+	touch $@
+
+env: $(VENV)/.lock
+
 ## Open the notebooks in JupyterLab, at the first one (as root, e.g. in a container, JupyterLab
 ## refuses to start without --allow-root).
-lab: env
+lab: $(VENV)/.learners
 	$(BIN)/jupyter lab notebooks/01_imports.ipynb $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 ## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser,
-## and the static site (built with warnings as errors and read in Chromium by tests/test_site.py).
-test: lint unit nbval-one-thread
+## the static site (built with warnings as errors and read in Chromium by tests/test_site.py),
+## and the platform check.
+test: lint unit nbval-one-thread platforms
 
 lint: env
 	$(BIN)/ruff check .
@@ -53,6 +79,15 @@ browser: env
 ## View it with `python -m http.server -d _build/site`; publish the folder on any static host.
 site: env
 	$(BIN)/python -m tools.site
+
+## Resolve the learners' layer for every platform and Python learners have, and the lock where
+## its torch has wheels, against the package index (no download).
+platforms: env
+	$(BIN)/python -m tools.platforms
+
+## Regenerate requirements-lock.txt from requirements-dev.txt and requirements.txt.
+lock: env
+	$(BIN)/python -m tools.lock
 
 ## Re-execute every notebook in place (fresh kernel each, in order) to refresh stored outputs.
 refresh: env

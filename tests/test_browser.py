@@ -64,7 +64,7 @@ def browser_missing() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Playwright for Python is not installed (pip install -r requirements-dev.txt)"
+        return "Playwright for Python is not installed (pip install -r requirements-lock.txt)"
     return None
 
 

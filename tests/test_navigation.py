@@ -124,15 +124,44 @@ def test_repository_address_lives_in_one_place():
 # --- the Colab set-up cell ---------------------------------------------------------------
 
 
+def colab_cells() -> list:
+    return [
+        next(c for c in nbio.read(path).cells if c.cell_type == "code")
+        for path in sorted(nbio.NOTEBOOKS.glob("*.ipynb"))
+    ]
+
+
 def colab_cell() -> str:
-    sources = set()
-    for path in nbio.NOTEBOOKS.glob("*.ipynb"):
-        first_code = next(c for c in nbio.read(path).cells if c.cell_type == "code")
-        sources.add(first_code.source)
+    sources = {cell.source for cell in colab_cells()}
     assert len(sources) == 1, "every notebook must carry the same Colab cell"
     (source,) = sources
-    assert source.startswith(navigation.COLAB)
     return source
+
+
+def test_colab_cell_is_collapsed_short_and_for_learners():
+    for cell in colab_cells():
+        assert navigation.COLAB_TAG in cell.metadata["tags"]
+        assert cell.metadata["jupyter"] == {"source_hidden": True}  # JupyterLab
+        assert cell.metadata["cellView"] == "form"  # Colab shows the form's title only
+    lines = colab_cell().splitlines()
+    assert lines[0].startswith("# @title ")
+    code = [line for line in lines[1:] if line.strip()]
+    assert len(code) <= 5 and all(len(line) <= 88 for line in lines), lines
+    for word in ("tools/", "navigation", "test", "CI", "maintain", "contents.toml"):
+        assert word not in colab_cell(), f"the Colab cell talks about {word!r}"
+
+
+def test_colab_cell_clones_the_release_of_the_table():
+    contents = navigation.load_contents()
+    assert f"-b {contents['release']} " in colab_cell()
+    assert f"https://github.com/{contents['repository']}" in colab_cell()
+
+
+def as_python(source: str) -> str:
+    """The cell as IPython runs it (its `!` line becomes a call of get_ipython().system)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
 
 
 def test_colab_cell_does_nothing_elsewhere(monkeypatch):
@@ -142,50 +171,45 @@ def test_colab_cell_does_nothing_elsewhere(monkeypatch):
     monkeypatch.setattr(subprocess, "run", no_subprocess)
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     path_before = list(sys.path)
-    exec(colab_cell(), {})
+    exec(as_python(colab_cell()), {"get_ipython": no_subprocess})
     assert sys.path == path_before
 
 
-def test_colab_cell_on_colab_clones_once_and_makes_the_helpers_importable(tmp_path):
-    """Simulate Colab offline: a stand-in google.colab module and a stand-in git."""
+def run_on_fake_colab(tmp_path: Path, git_body: str, runs: int = 1) -> list:
+    """Run the cell in a real IPython shell, with a stand-in google.colab module and git."""
     fake = tmp_path / "fake"
-    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "colab").mkdir(parents=True, exist_ok=True)
     (fake / "google" / "__init__.py").write_text("")
     (fake / "google" / "colab" / "__init__.py").write_text("")
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     git = bin_dir / "git"
     git.write_text(
-        textwrap.dedent(
-            f"""\
-            #!{sys.executable}
-            import pathlib, sys
-            with open({str(tmp_path / "git-calls")!r}, "a") as log:
-                log.write(" ".join(sys.argv[1:]) + "\\n")
-            target = pathlib.Path(sys.argv[-1])
-            target.mkdir()
-            (target / "lenet_helpers.py").write_text("FROM_CLONE = True\\n")
-            """
-        )
+        f"#!{sys.executable}\nimport pathlib, sys\n"
+        f"with open({str(tmp_path / 'git-calls')!r}, 'a') as log:\n"
+        "    log.write(' '.join(sys.argv[1:]) + '\\n')\n" + textwrap.dedent(git_body)
     )
     git.chmod(0o755)
     content = tmp_path / "content"  # Colab's working directory is /content
-    content.mkdir()
+    content.mkdir(exist_ok=True)
+    (tmp_path / "cell.py").write_text(colab_cell())
     script = tmp_path / "run_cell.py"
     script.write_text(
         "import google.colab\n"  # Colab's kernel has imported it before any cell runs
-        f"exec(compile(open({str(tmp_path / 'cell.py')!r}).read(), 'cell', 'exec'))\n"
-        "import lenet_helpers\n"
-        "print(lenet_helpers.FROM_CLONE, lenet_helpers.__file__)\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        f"shell.run_cell(open({str(tmp_path / 'cell.py')!r}).read()).raise_error()\n"
+        "import lenet_helpers\n"  # from the clone, or this checkout's own if the clone failed
+        "if hasattr(lenet_helpers, 'FROM_CLONE'):\n"
+        "    print('IMPORTED', lenet_helpers.FROM_CLONE, lenet_helpers.__file__)\n"
     )
-    (tmp_path / "cell.py").write_text(colab_cell())
     env = {
         **os.environ,
         "PYTHONPATH": str(fake),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
     }
-    for _ in range(2):  # the second run finds the clone and does not fetch again
-        result = subprocess.run(
+    return [
+        subprocess.run(
             [sys.executable, str(script)],
             cwd=content,
             env=env,
@@ -193,9 +217,35 @@ def test_colab_cell_on_colab_clones_once_and_makes_the_helpers_importable(tmp_pa
             text=True,
             check=False,
         )
+        for _ in range(runs)
+    ]
+
+
+def test_colab_cell_on_colab_clones_once_and_makes_the_helpers_importable(tmp_path):
+    contents = navigation.load_contents()
+    name = contents["repository"].split("/")[1]
+    clone = """\
+        target = pathlib.Path(sys.argv[-1].rstrip("/").split("/")[-1])
+        target.mkdir()
+        (target / "lenet_helpers.py").write_text("FROM_CLONE = True\\n")
+        """
+    for result in run_on_fake_colab(tmp_path, clone, runs=2):  # the second finds the clone
         assert result.returncode == 0, result.stderr
-        name = navigation.load_contents()["repository"].split("/")[1]
-        assert result.stdout.strip() == f"True {content / name / 'lenet_helpers.py'}"
-    address = navigation.load_contents()["repository"]
+        expected = f"IMPORTED True {tmp_path / 'content' / name / 'lenet_helpers.py'}"
+        assert result.stdout.strip() == expected, result.stdout
     calls = (tmp_path / "git-calls").read_text().splitlines()
-    assert calls == [f"clone --depth 1 https://github.com/{address}.git {content / name}"]
+    url = f"https://github.com/{contents['repository']}"
+    assert calls == [f"clone -q --depth 1 -b {contents['release']} {url}"]
+
+
+def test_colab_cell_shows_why_a_clone_failed_in_one_line(tmp_path):
+    reason = "fatal: unable to access 'https://github.com/x/y/': Could not resolve host: github.com"
+    fail = f"""\
+        print("Cloning into 'y'...", file=sys.stderr)
+        print({reason!r}, file=sys.stderr)
+        sys.exit(128)
+        """
+    (result,) = run_on_fake_colab(tmp_path, fail)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == reason, result.stdout
+    assert "Traceback" not in result.stderr and "CalledProcessError" not in result.stderr

@@ -21,6 +21,7 @@ import functools
 import hashlib
 import http.server
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -154,9 +155,9 @@ def test_a_changed_stored_output_and_release_show_on_the_rebuilt_site(tmp_path):
     path = root / "notebooks" / "04_trainable_parameters.ipynb"
     path.write_text(path.read_text().replace("parameters: 61706", "parameters: 99999"))
     table = root / "notebooks" / "contents.toml"
-    table.write_text(
-        table.read_text().replace('branch = "main"', 'branch = "main"\nrelease = "v9"')
-    )
+    text, found = re.subn(r'^release = ".*"$', 'release = "v9"', table.read_text(), flags=re.M)
+    assert found == 1
+    table.write_text(text)
     result = site_tool.build(root, tmp_path / "site")
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "site" / "notebooks" / "04_trainable_parameters.html").read_text()

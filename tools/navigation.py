@@ -4,12 +4,16 @@
     python -m tools.navigation --check  # only report it (exit status 1 if anything is)
 
 The table is notebooks/contents.toml. Each notebook gets three cells, found again by the
-marker on their first line, so running the tool twice changes nothing:
+marker on their first line (header, footer) or by their cell tag (the Colab cell, whose
+source a learner reads), so running the tool twice changes nothing:
   * a header, first (title, Binder and Colab badges, the lecture time span),
-  * a Colab set-up cell after the introduction, the first code cell (a no-op but on Colab),
+  * a Colab set-up cell after the introduction, the first code cell: collapsed, a no-op but
+    on Colab, where it clones the release named in the table (`release`, a git tag), so the
+    notebook and the helper module it imports come from the same release,
   * a footer, last (previous | contents | next).
 All three carry the cell tag "nav" (NAV_TAG): the static site (site/) leaves them out, as it
 has navigation and launch buttons of its own, and keeps only the header's title and time span.
+All links point at that release too.
 The README's badges and lecture map sit between marker comments and are rewritten likewise.
 """
 
@@ -28,7 +32,9 @@ from tools import nbio
 
 CONTENTS = "notebooks/contents.toml"
 WRITTEN_BY = "written by tools/navigation.py: edit notebooks/contents.toml, not this cell"
-HEADER, COLAB, FOOTER = "<!-- nav:header", "# nav:colab", "<!-- nav:footer"
+HEADER, FOOTER = "<!-- nav:header", "<!-- nav:footer"
+COLAB_TAG = "colab-setup"  # the Colab cell's tag: how the tool finds it again
+OLD_COLAB = "# nav:colab"  # how it was found before it had a tag
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 NAV_TAG = "nav"  # on every cell this tool writes; the site filters on it (site/companion.py)
@@ -43,6 +49,11 @@ def load_contents(root: Path = nbio.REPO) -> dict[str, Any]:
         raise ValueError(
             f"{path}: repository must be 'owner/name', got {contents.get('repository')!r}"
         )
+    if not re.fullmatch(r"[\w.-]+", contents.get("release", "")):
+        raise ValueError(
+            f"{path}: release must be a git tag or branch, such as 'v2.0', "
+            f"got {contents.get('release')!r}"
+        )
     for entry in contents["notebooks"]:
         missing = {"file", "title", "lecture"} - entry.keys()
         if missing:
@@ -51,12 +62,12 @@ def load_contents(root: Path = nbio.REPO) -> dict[str, Any]:
 
 
 def binder_url(contents: dict[str, Any], file: str | None = None) -> str:
-    url = f"https://mybinder.org/v2/gh/{contents['repository']}/{contents['branch']}"
+    url = f"https://mybinder.org/v2/gh/{contents['repository']}/{contents['release']}"
     return url + (f"?urlpath=lab/tree/notebooks/{file}" if file else "")
 
 
 def colab_url(contents: dict[str, Any], file: str) -> str:
-    return f"https://colab.research.google.com/github/{contents['repository']}/blob/{contents['branch']}/notebooks/{file}"
+    return f"https://colab.research.google.com/github/{contents['repository']}/blob/{contents['release']}/notebooks/{file}"
 
 
 def label(entry: dict[str, Any]) -> str:
@@ -81,23 +92,18 @@ def header_source(contents: dict[str, Any], entry: dict[str, Any]) -> str:
 
 
 def colab_source(contents: dict[str, Any]) -> str:
-    name = contents["repository"].split("/")[1]
+    """Short enough to read at a glance; git's own message, in one line, if the clone fails;
+    nothing fetched again when it is run twice."""
+    name, release = contents["repository"].split("/")[1], contents["release"]
     return "\n".join(
         [
-            f"{COLAB} · {WRITTEN_BY}",
-            "# On Google Colab this fetches the repository, so that `import lenet_helpers` and the",
-            "# MNIST files work there too. Anywhere else (JupyterLab, Binder) it does nothing.",
+            "# @title On Colab only: fetch the lecture's helper module and data",
             "import sys",
             "",
             'if "google.colab" in sys.modules:',
-            "    import pathlib",
-            "    import subprocess",
-            "",
-            f'    repo = pathlib.Path("{name}").resolve()',
-            "    if not repo.exists():",
-            f'        url = "https://github.com/{contents["repository"]}.git"',
-            '        subprocess.run(["git", "clone", "--depth", "1", url, str(repo)], check=True)',
-            "    sys.path.insert(0, str(repo))",
+            f'    url = "https://github.com/{contents["repository"]}"',
+            f"    ![ -d {name} ] || git clone -q --depth 1 -b {release} {{url}} 2>&1 | tail -n1",
+            f'    sys.path.insert(0, "{name}")',
         ]
     )
 
@@ -117,18 +123,37 @@ def _marked(cell: dict[str, Any], marker: str) -> bool:
     return cell["source"].startswith(marker)
 
 
+def is_colab_cell(cell: dict[str, Any]) -> bool:
+    return cell["cell_type"] == "code" and (
+        COLAB_TAG in cell.get("metadata", {}).get("tags", []) or _marked(cell, OLD_COLAB)
+    )
+
+
 def navigate(
     nb: nbformat.NotebookNode, contents: dict[str, Any], index: int
 ) -> nbformat.NotebookNode:
     """The notebook with its header, Colab and footer cells written (a new object)."""
     nb = nbformat.from_dict(nb)
-    old_colab = next((c for c in nb.cells if c.cell_type == "code" and _marked(c, COLAB)), None)
-    body = [c for c in nb.cells if not any(_marked(c, m) for m in (HEADER, COLAB, FOOTER))]
+    old_colab = next((c for c in nb.cells if is_colab_cell(c)), None)
+    body = [
+        c
+        for c in nb.cells
+        if not is_colab_cell(c) and not any(_marked(c, m) for m in (HEADER, FOOTER))
+    ]
     tagged = {"tags": [NAV_TAG]}
     header = nbformat.v4.new_markdown_cell(
         header_source(contents, contents["notebooks"][index]), id="nav-header", metadata=tagged
     )
-    colab = nbformat.v4.new_code_cell(colab_source(contents), id="nav-colab", metadata=tagged)
+    colab = nbformat.v4.new_code_cell(
+        colab_source(contents),
+        id="nav-colab",
+        # collapsed: in JupyterLab (source_hidden) and on Colab (a form shows only its title)
+        metadata={
+            "cellView": "form",
+            "jupyter": {"source_hidden": True},
+            "tags": [COLAB_TAG, NAV_TAG],
+        },
+    )
     if old_colab is not None:  # keep its run: the cell prints nothing, only its count matters
         colab.execution_count, colab.outputs = old_colab.execution_count, old_colab.outputs
     footer = nbformat.v4.new_markdown_cell(

@@ -26,9 +26,10 @@ LANGUAGE_INFO_KEYS = (
     "nbconvert_exporter",
     "pygments_lexer",
 )
-# tags: nbval's and the navigation's; mystnb: the static site's options for a cell's output
-# (the alt text of its figures, checked by tools/hygiene.py).
-CELL_METADATA_KEYS = ("tags", "mystnb")
+# tags; mystnb: the static site's options for a cell's output (the alt text of its figures,
+# checked by tools/hygiene.py); and a collapsed cell's settings, in JupyterLab ("jupyter")
+# and on Colab ("cellView").
+CELL_METADATA_KEYS = ("tags", "mystnb", "jupyter", "cellView")
 # A widget's view names a model that lives only in the running kernel (its state is never
 # stored), under a new random id on every run: stored, it could only show "model not found".
 # Outputs keep the widget's other representations (text/html, text/plain) instead.
