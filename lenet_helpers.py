@@ -9,9 +9,12 @@ package `lenet_extras` beside this file. Importing this module changes no global
 from __future__ import annotations
 
 import contextlib
+import inspect
 import operator
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,7 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-# --- 01 imports: showing an error on purpose ---------------------------------------------
+# --- 01 imports: showing an error on purpose, and a helper's code ---------------------------------
 
 
 @contextlib.contextmanager
@@ -37,6 +40,43 @@ def expect_error(*expected: type[BaseException]) -> Iterator[None]:
     else:
         names = " or ".join(e.__name__ for e in expected)
         raise AssertionError(f"expected {names}, but the code ran without an error")
+
+
+class Source:
+    """A function's or class's code, as :func:`show_source` shows it: highlighted where the
+    notebook renders Markdown (JupyterLab, Colab, the static site), plain text elsewhere."""
+
+    def __init__(self, name: str, where: str, code: str) -> None:
+        self.name, self.where, self.code = name, where, code
+
+    def __repr__(self) -> str:
+        return f"# {self.name}, from {self.where}\n{self.code}"
+
+    def _repr_markdown_(self) -> str:
+        return f"`{self.name}`, from `{self.where}`:\n\n```python\n{self.code}\n```"
+
+
+def show_source(obj: Any) -> Source:
+    """The code of a helper, to read it where a notebook first uses it (introduced in 02).
+
+    Works for functions, classes and methods defined in a file; ``LeNet??`` in Jupyter shows
+    the same code, but only in the pager, not in the notebook or on the static site.
+    """
+    if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
+        raise TypeError(
+            f"show_source expects a function or a class, such as LeNet or conv_output_size, "
+            f"got {type(obj).__name__}"
+        )
+    try:
+        code = inspect.getsource(obj)
+        file = Path(inspect.getsourcefile(obj) or "")
+    except (OSError, TypeError) as error:
+        raise TypeError(
+            f"show_source cannot find the code of {obj.__qualname__}: it was not defined in a "
+            f"file ({error})"
+        ) from None
+    where = "/".join(file.parts[-2:]) if file.parent.name == "lenet_extras" else file.name
+    return Source(obj.__qualname__, where, textwrap.dedent(code).rstrip("\n"))
 
 
 # --- 02 architecture: the lecture's network ----------------------------------------------

@@ -1,15 +1,15 @@
-"""How fast notebook 06 trains, against references measured in the same run.
+"""How fast notebook 07 trains, against references measured in the same run.
 
     python -m benchmarks.training_speed      (or: make benchmark)
 
 Prints, from one run on this machine, with PyTorch's default threads (or OMP_NUM_THREADS):
-  * the compute floor: throughput (images per second) of `train_epoch` with notebook 06's
+  * the compute floor: throughput (images per second) of `train_epoch` with notebook 07's
     recipe, and of the same forward, backward and optimiser step repeated on one fixed batch
     for as many steps as an epoch (no shuffling, no indexing, no scheduler, no .item());
     alternating, three of each; the ratio (median of the three paired ratios, each pair
     measured back to back) says what the loop around the arithmetic costs (target: at least
     0.9). The min-max range of each shows how busy the machine was;
-  * time to accuracy: the training time (evaluation excluded) that notebook 06's recipe and
+  * time to accuracy: the training time (evaluation excluded) that notebook 07's recipe and
     the PyTorch MNIST example's recipe (pytorch/examples, mnist/main.py) each need to reach
     98.5% test accuracy, checked after every epoch, on the same data and threads, and their
     ratio. The example's network is written here from its description; its run is capped.
@@ -36,8 +36,8 @@ REPEATS = 3
 PEER_EPOCHS = 3  # the example's run stops here if it has not reached the target
 
 
-def notebook_06(seed: int = 0, epochs: int = 2, batch_size: int = 128, train_size: int = 60_000):
-    """Notebook 06's recipe: LeNet, Adam with a one-cycle schedule, 2 epochs of batches of 128."""
+def notebook_07(seed: int = 0, epochs: int = 2, batch_size: int = 128, train_size: int = 60_000):
+    """Notebook 07's recipe: LeNet, Adam with a one-cycle schedule, 2 epochs of batches of 128."""
     torch.manual_seed(seed)
     net = LeNet()
     optimizer = torch.optim.Adam(net.parameters())
@@ -116,7 +116,7 @@ def main() -> None:
     train_32, test_32 = pad_to_32(train_images), pad_to_32(test_images)
 
     # (a) the compute floor, alternating with the helper so that a busy moment hits both alike
-    net, optimizer, schedule, batch_size, _ = notebook_06(epochs=REPEATS)
+    net, optimizer, schedule, batch_size, _ = notebook_07(epochs=REPEATS)
     steps = math.ceil(len(train_32) / batch_size)
 
     def helper_run() -> None:
@@ -133,8 +133,8 @@ def main() -> None:
         helper.append(len(train_32) / timed(helper_run))
         floor.append(steps * batch_size / timed(floor_run))
 
-    # (b) time to 98.5%: notebook 06's recipe, then the PyTorch example's
-    net, optimizer, schedule, batch_size, epochs = notebook_06()
+    # (b) time to 98.5%: notebook 07's recipe, then the PyTorch example's
+    net, optimizer, schedule, batch_size, epochs = notebook_07()
     ours = time_to_target(
         lambda: train_epoch(
             net, train_32, train_labels, optimizer, batch_size=batch_size, scheduler=schedule
@@ -157,7 +157,7 @@ def main() -> None:
     threads = torch.get_num_threads()
     print(f"\nTraining on MNIST with {threads} threads\n")
     print(f"(a) compute floor: images per second, median of {REPEATS} alternating runs (min-max)")
-    for name, rates in (("train_epoch, notebook 06's recipe", helper), ("floor", floor)):
+    for name, rates in (("train_epoch, notebook 07's recipe", helper), ("floor", floor)):
         print(
             f"  {name:<38}{statistics.median(rates):>9,.0f}   ({min(rates):,.0f}-{max(rates):,.0f})"
         )
@@ -168,22 +168,22 @@ def main() -> None:
 
     print(f"\n(b) time to {TARGET_ACCURACY:.1%} test accuracy (training time, evaluation excluded)")
     for name, progress in (
-        ("notebook 06 (LeNet, Adam, one-cycle)", ours),
+        ("notebook 07 (LeNet, Adam, one-cycle)", ours),
         ("PyTorch example", theirs),
     ):
         steps_text = ", ".join(f"epoch {e}: {acc:.2%} at {s:.1f} s" for e, s, acc in progress)
         print(f"  {name}: {steps_text}")
     mine, peers = reached(ours), reached(theirs)
     if mine is None:
-        print(f"  notebook 06's recipe did not reach {TARGET_ACCURACY:.1%}")
+        print(f"  notebook 07's recipe did not reach {TARGET_ACCURACY:.1%}")
     elif peers is None:
         spent = theirs[-1][1]
         print(
             f"  the example did not reach {TARGET_ACCURACY:.1%} within {PEER_EPOCHS} epochs "
-            f"({spent:.1f} s): ratio example / notebook 06 > {spent / mine:.1f}"
+            f"({spent:.1f} s): ratio example / notebook 07 > {spent / mine:.1f}"
         )
     else:
-        print(f"  {'ratio example / notebook 06':<38}{peers / mine:>9.1f}")
+        print(f"  {'ratio example / notebook 07':<38}{peers / mine:>9.1f}")
 
 
 if __name__ == "__main__":

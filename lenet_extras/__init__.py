@@ -1,9 +1,9 @@
 """Everything past the lecture's own pieces (those are in lenet_helpers.py), by concern.
 
-- ``lenet5``: the LeNet-5 of 1998 and ``pad_to_32`` (notebooks 05 and 06)
-- ``drawing``: ``draw_lenet`` (02, 05); digits, kernels, feature maps, confusion matrix (06)
-- ``mnist``: ``load_mnist``, the shipped MNIST files checked against their checksums (06)
-- ``training``: ``train_epoch``, ``predict``, ``evaluate``, ``confusion_matrix`` (06)
+- ``lenet5``: the LeNet-5 of 1998 (notebook 06) and ``pad_to_32`` (05, 07)
+- ``drawing``: ``draw_lenet`` (02, 05, 06); digits, kernels, feature maps, confusion matrix (07)
+- ``mnist``: ``load_mnist``, the shipped MNIST files checked against their checksums (05, 07)
+- ``training``: ``train_epoch``, ``predict``, ``evaluate``, ``confusion_matrix`` (07)
 - ``explorer``, ``explorer_widgets``: the size explorer, ``lenet_sizes`` and ``explore`` (03)
-- ``exercises``: ``check``, the end-of-notebook exercises (01 to 06); ``answers`` computes them
+- ``exercises``: ``check``, the end-of-notebook exercises (01 to 07); ``answers`` computes them
 """

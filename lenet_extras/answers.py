@@ -196,16 +196,66 @@ def e05_6(model: Any) -> str | None:
     return None
 
 
-# --- 06 training preview
+# --- 06 the LeNet-5 of 1998
 
 
 def e06_1() -> int:
+    from lenet_extras.lenet5 import LeNet5
+
+    return count_parameters(LeNet5().s4)
+
+
+def e06_2() -> int:
+    return count_parameters(nn.Conv2d(6, 16, kernel_size=5))
+
+
+def e06_3() -> str:
+    """Which distance names the digit: give the output layer an input equal to one centre."""
+    from lenet_extras.lenet5 import RBFOutput
+
+    output = RBFOutput()
+    distances = output(output.centres[3:4])[0]
+    return "smallest" if distances.argmin().item() == 3 else "largest"
+
+
+def e06_4() -> int:
+    from lenet_extras.lenet5 import LeNet5
+
+    net = LeNet5()
+    net.s2, net.s4 = nn.MaxPool2d(2), nn.MaxPool2d(2)
+    return count_parameters(net)
+
+
+def e06_5(rbf: Any) -> str | None:
+    """A function rbf(x, centres) that computes what LeNet-5's output layer computes."""
+    from lenet_extras.lenet5 import RBFOutput
+
+    if not callable(rbf):
+        return f"give the function itself (answer = rbf), got {type(rbf).__name__}"
+    generator = torch.Generator().manual_seed(6)
+    for rows, seed in ((1, 1998), (5, 7), (3, 0)):
+        layer = RBFOutput(seed=seed)
+        x = torch.randn(rows, 84, generator=generator)
+        truth = layer(x)
+        got = _call(rbf, x.clone(), layer.centres.clone())
+        if not isinstance(got, torch.Tensor) or got.shape != truth.shape:
+            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else repr(got)
+            return f"for x of shape {tuple(x.shape)} it gave {shape}, expected {tuple(truth.shape)}"
+        if not torch.allclose(got.double(), truth.double(), rtol=1e-4, atol=1e-3):
+            return f"for x of shape {tuple(x.shape)} its distances differ from the output layer's"
+    return None
+
+
+# --- 07 training preview
+
+
+def e07_1() -> int:
     from lenet_extras.mnist import load_mnist
 
     return round(0.015 * len(load_mnist("test")[1]))
 
 
-def e06_2() -> int:
+def e07_2() -> int:
     from lenet_extras.mnist import MNIST_COUNTS
 
     return len(range(0, MNIST_COUNTS["train"], 256))

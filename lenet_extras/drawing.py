@@ -1,5 +1,5 @@
-"""Pictures drawn from a real forward pass: the network's volumes (02, 05), and digits,
-kernels, feature maps and the confusion matrix of a trained network (06).
+"""Pictures drawn from a real forward pass: the network's volumes (02, 05, 06), and digits,
+kernels, feature maps and the confusion matrix of a trained network (07).
 
 matplotlib is imported inside each function, so importing this module stays cheap.
 """
@@ -127,7 +127,7 @@ def _stages(trace: list[LayerTrace], input_shape: tuple[int, ...]) -> list[tuple
 def show_images(
     images: Tensor, titles: Sequence[str] | None = None, *, columns: int = 8, title: str = ""
 ) -> Figure:
-    """A grid of single-channel images, dark ink on white, each with an optional caption (06)."""
+    """A grid of single-channel images, dark ink on white, each with an optional caption (07)."""
     import matplotlib.pyplot as plt
 
     inches = 1.1  # per image
@@ -147,7 +147,7 @@ def show_images(
 
 
 def show_kernels(kernels: dict[str, Tensor], *, outputs: int | None = None) -> Figure:
-    """Convolution kernels, one labelled block per entry (06).
+    """Convolution kernels, one labelled block per entry (07).
 
     In each block a column is one kernel (one output map) and a row is its slice for one
     input map. ``outputs`` keeps only the first kernels. All kernels of a block share one
@@ -182,7 +182,7 @@ def show_kernels(kernels: dict[str, Tensor], *, outputs: int | None = None) -> F
 def show_feature_maps(
     model: nn.Module, image: Tensor, layers: Sequence[str] = ("conv1", "pool1", "conv2", "pool2")
 ) -> Figure:
-    """The maps one (1, H, W) image produces at the named layers, from one trace (06).
+    """The maps one (1, H, W) image produces at the named layers, from one trace (07).
 
     Each row is titled with the layer's traced size. Every map is drawn on its own grey
     scale, from its lowest value (black) to its highest (white), so maps can be compared in
@@ -215,7 +215,7 @@ def show_feature_maps(
 
 
 def show_confusion_matrix(counts: Tensor) -> Figure:
-    """Counts[i, j] of test digits of class i predicted as j, with every number written out (06).
+    """Counts[i, j] of test digits of class i predicted as j, with every number written out (07).
 
     The colour grows with the logarithm of the count, so that the few mistakes are visible
     next to the thousand correct answers of each class; the colour bar is labelled in counts.

@@ -1,4 +1,4 @@
-"""The LeNet-5 of LeCun et al. (1998), layer by layer, and the padding of MNIST digits (05)."""
+"""LeNet-5 of LeCun et al. (1998), layer by layer (06); the padding of MNIST digits (05)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def pad_to_32(images: Tensor) -> Tensor:
 
 
 class ScaledTanh(nn.Module):
-    """LeNet-5's squashing function, 1.7159 * tanh(2x/3) (introduced in 05)."""
+    """LeNet-5's squashing function, 1.7159 * tanh(2x/3) (introduced in 06)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return 1.7159 * torch.tanh(2.0 / 3.0 * x)
@@ -33,7 +33,7 @@ class ScaledTanh(nn.Module):
 
 class Subsampling(nn.Module):
     """LeNet-5's S2/S4 layers: each map's 2x2 sum, times a trained coefficient, plus a trained
-    bias; two parameters per map (introduced in 05)."""
+    bias; two parameters per map (introduced in 06)."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -56,7 +56,7 @@ C3_CONNECTIONS: tuple[tuple[int, ...], ...] = (
 
 class PartialConv2d(nn.Module):
     """A convolution in which each output map reads only some input maps (LeNet-5's C3,
-    introduced in 05). Output map j has its own kernel stack ``weight_j`` over the input maps
+    introduced in 06). Output map j has its own kernel stack ``weight_j`` over the input maps
     ``connections[j]``, so ``numel()`` counts exactly the connections that exist."""
 
     def __init__(self, connections: Sequence[Sequence[int]], kernel_size: int = 5) -> None:
@@ -78,7 +78,7 @@ class PartialConv2d(nn.Module):
 
 
 class RBFOutput(nn.Module):
-    """LeNet-5's output layer: one Euclidean radial basis unit per class (introduced in 05).
+    """LeNet-5's output layer: one Euclidean radial basis unit per class (introduced in 06).
 
     Unit i outputs the squared distance between F6's 84 outputs and a fixed code of +-1
     values; the smallest distance wins. The paper drew the codes by hand as 7x12 bitmaps of
@@ -97,7 +97,7 @@ class RBFOutput(nn.Module):
 
 
 class LeNet5(nn.Module):
-    """LeNet-5 as published by LeCun et al. (1998), for comparison (introduced in 05).
+    """LeNet-5 as published by LeCun et al. (1998), for comparison (introduced in 06).
 
     C1 -> S2 -> C3 -> S4 -> C5 -> F6 -> RBF output, scaled tanh throughout, trainable
     subsampling instead of max-pooling, a partial connection table in C3. 60,000 trainable

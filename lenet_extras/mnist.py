@@ -1,4 +1,4 @@
-"""MNIST from the files shipped in data/mnist/, checked against their recorded checksums (06)."""
+"""MNIST from the files shipped in data/mnist/, checked against their recorded checksums (07)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ _RESTORE = "restore it with `git checkout -- data/mnist` in the repository"
 def load_mnist(
     split: Literal["train", "test"], root: str | Path = MNIST_ROOT
 ) -> tuple[Tensor, Tensor]:
-    """Read MNIST from the gzip-compressed IDX files in ``root`` (introduced in 06).
+    """Read MNIST from the gzip-compressed IDX files in ``root`` (introduced in 07).
 
     Returns float32 images of shape (N, 1, 28, 28) scaled to [0, 1] and int64 labels of
     shape (N,). Every file's decompressed bytes are checked against its recorded SHA-256,

@@ -1,4 +1,4 @@
-"""A plain training loop over in-memory tensors, and how to score the result (06)."""
+"""A plain training loop over in-memory tensors, and how to score the result (07)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def train_epoch(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     generator: torch.Generator | None = None,
 ) -> float:
-    """One pass over the training set in shuffled mini-batches; returns the mean loss (06).
+    """One pass over the training set in shuffled mini-batches; returns the mean loss (07).
 
     A plain loop over in-memory tensors: no DataLoader workers, no progress bar. A
     ``scheduler`` (such as OneCycleLR) is stepped after every optimizer step. Pass a seeded
@@ -43,18 +43,18 @@ def train_epoch(
 
 @torch.no_grad()
 def predict(model: nn.Module, images: Tensor, *, batch_size: int = 1000) -> Tensor:
-    """The predicted class of every image, in eval mode and without gradients (06)."""
+    """The predicted class of every image, in eval mode and without gradients (07)."""
     model.eval()
     parts = [model(images[i : i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)]
     return torch.cat(parts) if parts else torch.empty(0, dtype=torch.int64)
 
 
 def evaluate(model: nn.Module, images: Tensor, labels: Tensor, *, batch_size: int = 1000) -> float:
-    """Fraction of images classified correctly (06)."""
+    """Fraction of images classified correctly (07)."""
     return (predict(model, images, batch_size=batch_size) == labels).double().mean().item()
 
 
 def confusion_matrix(labels: Tensor, predictions: Tensor, classes: int = 10) -> Tensor:
-    """Counts[i, j] = how many images of class i were predicted as class j (06)."""
+    """Counts[i, j] = how many images of class i were predicted as class j (07)."""
     index = labels.long() * classes + predictions.long()
     return torch.bincount(index, minlength=classes * classes).reshape(classes, classes)

@@ -44,7 +44,8 @@ EXPECTED = {
     "03_feed_forward.ipynb": "Size of output of fc3: torch.Size([10, 10])",
     "04_trainable_parameters.ipynb": "Total number of parameters: 61706",
     "05_shapes_and_pitfalls.ipynb": "6,400 values): no error, 16 rows of predictions",
-    "06_training_preview.ipynb": "test accuracy of at least 98.5%: True",
+    "06_lenet5_1998.ipynb": "60 map-to-map links × 25 weights + 16 biases = 1516 parameters",
+    "07_training_preview.ipynb": "test accuracy of at least 98.5%: True",
     "solutions.ipynb": "05.4: correct, 82826.",
 }
 CHROMIUM_ARGS = [

@@ -13,6 +13,7 @@ from torch.autograd import Variable
 
 from lenet_extras import answers
 from lenet_extras import exercises as ex
+from lenet_extras.lenet5 import RBFOutput
 from lenet_helpers import LeNet
 from tools import nbio
 
@@ -180,6 +181,7 @@ RIGHT_CODE = {
     "04.5": lambda model: sum(p.numel() for p in model.parameters()),
     "05.5": shapes_by_hooks,
     "05.6": LeNet(input_size=28, conv1_padding=2),
+    "06.5": lambda x, centres: ((x.unsqueeze(1) - centres) ** 2).sum(-1),
 }
 WRONG_CODE = {
     "02.4": [lecture_sequential(relu_after_fc3=True), LeNet(), nn.Sequential(nn.ReLU())],
@@ -200,6 +202,12 @@ WRONG_CODE = {
         lambda model, x: None,
     ],
     "05.6": [LeNet(), LeNet(input_size=28), nn.Linear(784, 10), CountOnly()],
+    "06.5": [
+        lambda x, centres: torch.cdist(x, centres),  # the distance, not its square
+        lambda x, centres: ((x - centres[: len(x)]) ** 2).sum(-1),  # row i against centre i only
+        lambda x, centres: RBFOutput()(x),  # a cheat: the layer's own centres, not the ones given
+        lambda x, centres: ((x.unsqueeze(1) - centres) ** 2).sum(-1).T,
+    ],
 }
 
 
@@ -278,7 +286,7 @@ def test_every_notebook_checks_its_own_exercises_and_leaves_them_empty():
         calls = re.findall(r'check\("(\d\d\.\d)", answer\)', "\n".join(c.source for c in nb.cells))
         number = path.name[:2]
         assert sorted(calls) == [e for e in IDS if e.startswith(number + ".")], path.name
-        if number in {"02", "03", "04", "05"}:
+        if number in {"02", "03", "04", "05", "06"}:
             assert any(e in CODE_IDS for e in calls), f"{path.name}: no exercise asks for code"
         for cell in nb.cells:
             if cell.cell_type == "code" and "check(" in cell.source and "answer = " in cell.source:

@@ -209,5 +209,5 @@ def test_a_figure_whose_alt_text_is_missing_or_blank_is_caught(tmp_path, alt):
         else:
             cell.metadata["mystnb"]["image"]["alt"] = alt
 
-    nb, path = broken_copy(tmp_path, strip_alt, source="06_training_preview.ipynb")
+    nb, path = broken_copy(tmp_path, strip_alt, source="07_training_preview.ipynb")
     assert len(hygiene.figures_have_alt_text(nb, path)) == 1

@@ -64,7 +64,7 @@ def test_widget_views_are_stored_as_their_text_and_html():
 
 def test_the_stable_form_keeps_figures_alt_text():
     # A refresh (or `make nav`) must not drop what the static site and the hygiene rule read.
-    nb = nbio.read(nbio.NOTEBOOKS / "06_training_preview.ipynb")
+    nb = nbio.read(nbio.NOTEBOOKS / "07_training_preview.ipynb")
     before = [c.metadata.get("mystnb") for c in nb.cells]
     assert any(before)
     assert [c.metadata.get("mystnb") for c in nbio.normalise(nb).cells] == before

@@ -1,4 +1,4 @@
-"""The training helpers of notebook 06, on small synthetic data: fast and deterministic."""
+"""The training helpers of notebook 07, on small synthetic data: fast and deterministic."""
 
 from __future__ import annotations
 
