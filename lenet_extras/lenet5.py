@@ -82,8 +82,8 @@ class RBFOutput(nn.Module):
 
     Unit i outputs the squared distance between F6's 84 outputs and a fixed code of +-1
     values; the smallest distance wins. The paper drew the codes by hand as 7x12 bitmaps of
-    the digits; these are fixed random +-1 stand-ins. They are a buffer, not a parameter:
-    the paper did not train them either.
+    the digits; these are fixed random +-1 stand-ins. They are a buffer, not a parameter: the
+    paper kept its codes fixed (at least at first, it says).
     """
 
     def __init__(self, in_features: int = 84, classes: int = 10, seed: int = 1998) -> None:

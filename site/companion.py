@@ -3,7 +3,8 @@
 * Notebooks are read from notebooks/ as they are committed (MyST-NB, execution off); on the
   way in, the cells tools/navigation.py writes (tag "nav") are left out: the site has its own
   navigation and launch buttons. Of the header only the title and the lecture time span stay.
-* The home page's lecture map and table of contents come from notebooks/contents.toml.
+* The home page's lecture map and table of contents come from notebooks/contents.toml, and
+  the glossary page's entries from site/glossary.toml.
 * Mathematics is turned into MathML at build time, so pages need no script or font from
   elsewhere to show it.
 * Search finds numbers: Sphinx leaves words made of digits out of its index and out of the
@@ -12,12 +13,14 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from docutils import nodes
 from latex2mathml.converter import convert as latex_to_mathml
+from myst_parser.slugs import github_slugify
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.search.en import SearchEnglish
@@ -26,6 +29,7 @@ from tools.navigation import NAV_TAG, label, load_contents
 
 REPO = Path(__file__).resolve().parents[1]
 LECTURE_MAP = "<!-- lecture-map -->"  # replaced on the home page by the generated map
+GLOSSARY = "<!-- glossary -->"  # replaced on the glossary page by its entries
 
 
 def site_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -56,6 +60,29 @@ def lecture_map(contents: dict[str, Any], from_dir: str = "site") -> str:
     return "\n".join(rows + [""] + toctree)
 
 
+def load_glossary(root: Path = REPO) -> list[dict[str, str]]:
+    """The glossary's entries, in the order of site/glossary.toml."""
+    with (root / "site" / "glossary.toml").open("rb") as f:
+        return tomllib.load(f)["term"]
+
+
+def section_anchor(section: str) -> str:
+    """The anchor MyST gives a notebook's heading (GitHub's rule, on the text without markup)."""
+    return github_slugify(section.replace("`", ""))
+
+
+def glossary(contents: dict[str, Any], entries: list[dict[str, str]]) -> str:
+    """The glossary page's entries, alphabetically, each linked to where it is first explained."""
+    titles = {entry["file"]: label(entry) for entry in contents["notebooks"]}
+    lines = []
+    for entry in sorted(entries, key=lambda e: e["term"].lower()):
+        target = f"../notebooks/{entry['notebook']}#{section_anchor(entry['section'])}"
+        where = f"{titles[entry['notebook']]}: {entry['section']}"
+        term, definition = entry["term"], entry["definition"]
+        lines.append(f"- **{term}**: {definition} First met in [{where}]({target}).")
+    return "\n".join(lines)
+
+
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if app.env.doc2path(docname).suffix == ".ipynb":
         nb = nbformat.reads(source[0], as_version=4)
@@ -63,6 +90,9 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     elif LECTURE_MAP in source[0]:
         contents = load_contents(Path(app.srcdir))
         source[0] = source[0].replace(LECTURE_MAP, lecture_map(contents))
+    elif GLOSSARY in source[0]:
+        root = Path(app.srcdir)
+        source[0] = source[0].replace(GLOSSARY, glossary(load_contents(root), load_glossary(root)))
 
 
 def visit_math(self, node: nodes.math) -> None:

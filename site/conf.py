@@ -45,7 +45,7 @@ nb_execution_mode = "off"
 nb_ipywidgets_js = {}  # no widget outputs here; MyST-NB's default loads scripts from a CDN
 nb_output_stderr = "show"
 myst_enable_extensions = ["dollarmath"]
-myst_heading_anchors = 2
+myst_heading_anchors = 3  # the glossary links to sections down to ###
 smartquotes = False  # show the notebooks' text as written, as JupyterLab does
 html_math_renderer = "mathml"  # companion.py: formulas as MathML, no MathJax download
 

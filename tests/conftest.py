@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
 
@@ -11,3 +14,16 @@ def _deterministic_torch():
     import torch
 
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    """_build/site/, freshly built from the repository's notebooks (warnings are errors); shared
+    by the site's tests and the glossary's."""
+    from tools import site as site_tool
+
+    start = time.monotonic()
+    result = site_tool.build()
+    print(f"\nsite built in {time.monotonic() - start:.1f} s")
+    assert result.returncode == 0, f"the site build failed:\n{result.stdout}\n{result.stderr}"
+    return site_tool.SITE

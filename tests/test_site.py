@@ -25,7 +25,6 @@ import re
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -43,22 +42,12 @@ REPO = nbio.REPO
 SITE = site_tool.SITE
 CONTENTS = navigation.load_contents()
 NOTEBOOKS = [entry["file"] for entry in CONTENTS["notebooks"]]
-PAGES = ["site/index.html", "site/instructors.html"] + [
+PAGES = ["site/index.html", "site/glossary.html", "site/instructors.html"] + [
     f"notebooks/{Path(f).stem}.html" for f in NOTEBOOKS
 ]
 
 
 # --- the build, and what the pages show --------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def built_site() -> Path:
-    """_build/site/, freshly built from the repository's notebooks (warnings are errors)."""
-    start = time.monotonic()
-    result = site_tool.build()
-    print(f"\nsite built in {time.monotonic() - start:.1f} s")
-    assert result.returncode == 0, f"the site build failed:\n{result.stdout}\n{result.stderr}"
-    return SITE
 
 
 def page_soup(site: Path, page: str) -> BeautifulSoup:
@@ -97,6 +86,9 @@ def stored_outputs(nb: nbformat.NotebookNode) -> list[list[str]]:
             elif "text/html" in data:  # the page shows the HTML; compare its preformatted text
                 html = BeautifulSoup(data["text/html"], "html.parser")
                 outputs += [pre.get_text().strip("\n") for pre in html.select("pre")]
+            elif "text/markdown" in data:  # the page renders it: compare its code blocks
+                blocks = re.findall(r"```\w*\n(.*?)\n```", data["text/markdown"], re.S)
+                outputs += [block.strip("\n") for block in blocks]
             elif "text/plain" in data:
                 outputs.append(data["text/plain"].strip("\n"))
         cells.append(outputs)
