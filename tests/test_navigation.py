@@ -27,6 +27,7 @@ def checkout(tmp_path: Path) -> Path:
     """A copy of the parts of the repository the tool reads and writes."""
     shutil.copytree(REPO / "notebooks", tmp_path / "notebooks")
     shutil.copy(REPO / "README.md", tmp_path / "README.md")
+    shutil.copy(REPO / "CITATION.cff", tmp_path / "CITATION.cff")
     return tmp_path
 
 
@@ -38,7 +39,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def links(root: Path, notebook: str) -> list[str]:
     footer = nbio.read(root / "notebooks" / notebook).cells[-1].source
-    return re.findall(r"\]\(([^)]+)\)", footer)
+    licences = navigation.licence_line(navigation.load_contents(root))  # tests/test_licences.py
+    return re.findall(r"\]\(([^)]+)\)", footer.replace(licences, ""))
 
 
 def test_running_the_tool_twice_changes_nothing(checkout):

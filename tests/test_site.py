@@ -157,6 +157,7 @@ def test_a_changed_stored_output_and_release_show_on_the_rebuilt_site(tmp_path):
     assert mismatches(path, tmp_path / "site") == []
     assert mismatches(nbio.NOTEBOOKS / path.name, tmp_path / "site") != []
     assert f"/v2/gh/{CONTENTS['repository']}/v9?urlpath=" in page
+    assert f"/{CONTENTS['repository']}/blob/v9/LICENSE" in page  # the footer's MIT link
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -182,6 +183,16 @@ def test_launch_buttons_open_this_notebook_from_the_one_repository_address(built
     download = next(h for h in links if h.endswith(".ipynb") and not h.startswith("http"))
     served = (built_site / "notebooks" / download).resolve()
     assert served.read_bytes() == (nbio.NOTEBOOKS / notebook).read_bytes()
+
+
+def test_every_page_footer_names_and_links_both_licences(built_site):
+    mit = f"https://github.com/{CONTENTS['repository']}/blob/{CONTENTS['release']}/LICENSE"
+    for page in PAGES:
+        footer = page_soup(built_site, page).select_one("footer.bd-footer-content")
+        assert footer is not None, f"{page} has no footer"
+        links = {a.get_text(strip=True): a["href"] for a in footer.select("a")}
+        assert links.get("CC BY-NC-SA 4.0") == navigation.CC_BY_NC_SA, (page, links)
+        assert links.get("MIT") == mit, (page, links)
 
 
 def test_home_page_lists_every_notebook_with_its_time_span_in_order(built_site):
