@@ -9,7 +9,8 @@ notebooks/contents.toml.
 With Debian's Chromium (marker `browser`): the site is served on 127.0.0.1 and every page is
 opened at desktop (1280 px) and phone (375 px) width. The lecture's lines are where they
 belong, every figure loads and has alt text, every internal link resolves, no request leaves
-127.0.0.1, nothing scrolls sideways on the phone, and the offline search finds 61706.
+127.0.0.1, nothing scrolls sideways on the phone, and the offline search finds 61706. At
+desktop width every figure is shown at least as wide as tools/figure_rules.py assumes.
 Screenshots go to a temporary folder (printed; BROWSER_SCREENSHOTS chooses it). Without
 Chromium these tests are skipped with a message, unless REQUIRE_BROWSER=1 (set by .ci/run).
 
@@ -44,7 +45,7 @@ import torch
 from bs4 import BeautifulSoup
 
 from lenet_helpers import LeNet
-from tools import navigation, nbio
+from tools import figure_rules, navigation, nbio
 from tools import site as site_tool
 
 REPO = nbio.REPO
@@ -380,6 +381,15 @@ def test_page_reads_well_offline_on_desktop_and_phone(
                 alt = (image.get_attribute("alt") or "").strip()
                 # without alt text of its own, an image gets its file's address as alt
                 assert alt and Path(alt).name != Path(src).name, f"{src} has no alt text"
+            if width == DESKTOP:  # the figure rules assume figures are shown this large
+                for natural, shown in page.eval_on_selector_all(
+                    ".cell_output img",
+                    "is => is.map(i => [i.naturalWidth, i.getBoundingClientRect().width])",
+                ):
+                    assert shown >= min(natural, figure_rules.SHOWN_WIDTH) - 0.5, (
+                        f"{page_path}: a figure {natural} px wide is shown {shown:.0f} px wide, "
+                        f"narrower than tools/figure_rules.py assumes"
+                    )
             hrefs = page.eval_on_selector_all(
                 "a[href]", "as => as.map(a => a.getAttribute('href'))"
             )
