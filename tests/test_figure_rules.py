@@ -180,21 +180,29 @@ def test_the_notebooks_kernels_get_the_rules_from_conftest():
 
 
 def test_a_refresh_refuses_a_notebook_whose_figure_breaks_a_rule(tmp_path):
-    """In a real kernel: a good figure is shown as a PNG; a bad one stops the refresh, which
-    names the notebook, the cell and the texts."""
+    """In a real kernel: a good figure is shown as a PNG; a bad one is refused whether it is
+    shown by plt.show() (which fails the cell) or by display() (an error in the output), and
+    the refresh names the notebook, each cell and the texts."""
     good = "import matplotlib.pyplot as plt\nplt.plot([0, 1]); plt.title('fine')\nplt.show()"
-    overlap = "plt.figtext(0.5, 0.5, 'one'); plt.figtext(0.5, 0.5, 'two')\n"
-    bad = good.replace("plt.show()", overlap + "plt.show()")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(good)])
     nb.metadata["kernelspec"] = nbio.KERNELSPEC
     nbformat.write(nb, tmp_path / "good.ipynb")
     shown = refresh.execute(tmp_path / "good.ipynb").cells[0].outputs
     assert [set(o.data) for o in shown] == [{"image/png", "text/plain"}]
-    nb.cells.append(nbformat.v4.new_code_cell(bad))
+    displayed = (
+        "from IPython.display import display\n"
+        "fig = plt.figure(figsize=(2, 1)); fig.text(0.5, 0.5, 'one'); fig.text(0.5, 0.5, 'two')\n"
+        "display(fig); plt.close(fig)"
+    )
+    overlap = "plt.figtext(0.5, 0.5, 'three'); plt.figtext(0.5, 0.5, 'four')\n"
+    shown_by_show = good.replace("plt.show()", overlap + "plt.show()")
+    nb.cells += [nbformat.v4.new_code_cell(displayed), nbformat.v4.new_code_cell(shown_by_show)]
     nbformat.write(nb, tmp_path / "bad.ipynb")
     with pytest.raises(refresh.UnreadableFigure) as refused:
         refresh.execute(tmp_path / "bad.ipynb")
     assert str(refused.value) == (
-        f"{tmp_path / 'bad.ipynb'}: cell 1: the figure titled 'fine' cannot be read by "
-        "everyone:\n- texts overlap: 'one' and 'two'"
+        f"{tmp_path / 'bad.ipynb'}: cell 1: a figure cannot be read by everyone:\n"
+        "- texts overlap: 'one' and 'two'\n"
+        "cell 2: the figure titled 'fine' cannot be read by everyone:\n"
+        "- texts overlap: 'three' and 'four'"
     )

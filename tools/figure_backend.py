@@ -46,18 +46,27 @@ def check(fig: Figure) -> None:
 
 def show(close: bool | None = None, block: bool | None = None) -> None:
     """plt.show(): check every open figure, then show them as the inline backend does."""
+    figures = [manager.canvas.figure for manager in Gcf.get_all_fig_managers()]
     try:
-        for manager in Gcf.get_all_fig_managers():
-            check(manager.canvas.figure)
+        for fig in figures:
+            check(fig)
     except FigureRuleError:
         matplotlib.pyplot.close("all")  # not shown again at the end of the cell
         raise
-    inline.show(close, block)
+    _just_checked.update(map(id, figures))  # the PNG formatter need not check them again
+    try:
+        inline.show(close, block)
+    finally:
+        _just_checked.clear()
+
+
+_just_checked: set[int] = set()
 
 
 def _checked(format_png):
     def png(fig: Figure, *args, **kwargs):
-        check(fig)
+        if id(fig) not in _just_checked:
+            check(fig)
         return format_png(fig, *args, **kwargs)
 
     return png
