@@ -415,12 +415,14 @@ def axe_script() -> Path:
 
 
 # Waits until the theme's colour transitions have ended (the dark theme fades in after load,
-# and a check in between would measure colours no reader is left with), then runs axe.
+# and a check in between would measure colours no reader is left with; 5 s at most), then
+# runs axe.
 RUN_AXE = """async tags => {
     await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
     const finite = document.getAnimations().filter(
         a => a.effect && a.effect.getComputedTiming().endTime !== Infinity);
-    await Promise.all(finite.map(a => a.finished.catch(() => null)));
+    const ended = Promise.all(finite.map(a => a.finished.catch(() => null)));
+    await Promise.race([ended, new Promise(done => setTimeout(done, 5000))]);
     const result = await axe.run(document, {
         runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
     return {version: axe.version, violations: result.violations.map(v => ({
