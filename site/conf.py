@@ -46,6 +46,17 @@ exclude_patterns = ["_build", ".venv", ".git", "**/.ipynb_checkpoints"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["companion.css"]
+html_js_files = ["companion.js"]  # keyboard access to wide formulas
+# The theme's sidebar, with the site's name in a banner landmark (_templates/sidebar-banner.html;
+# the theme's top bar is hidden) and a search button named by all its text (_templates).
+html_sidebars = {
+    "**": [
+        "sidebar-banner.html",
+        "icon-links.html",
+        "search-button-field.html",
+        "sbt-sidebar-nav.html",
+    ]
+}
 # The home page lives at site/index.html; the root of the site sends the browser there.
 html_additional_pages = {"index": "redirect.html"}
 
