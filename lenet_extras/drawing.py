@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 import torch.nn as nn
 from torch import Tensor
 
+from lenet_extras import figure_checks
+from lenet_extras.layer_table import trace_example
 from lenet_helpers import LayerTrace, LeNet, trace_shapes
 
 if TYPE_CHECKING:
@@ -48,19 +49,16 @@ def draw_lenet(
     the code: a box per (C, H, W) volume, a bar per flat vector, labelled with the layer's
     name and size. ``input_shape`` is (C, H, W) without the batch dimension. With no model,
     the lecture's LeNet for that input side is drawn. Each volume carries
-    ``gid="volume:<stage name>"``.
+    ``gid="volume:<stage name>"``. The model is run as :func:`trace_shapes` runs it, and
+    left as it was.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Polygon, Rectangle
 
-    shape = tuple(int(s) for s in input_shape)
-    if len(shape) != 3:
-        raise ValueError(f"input_shape must be (C, H, W), got {tuple(input_shape)}")
+    shape = figure_checks.network_drawing(model, input_shape, title)
     if model is None:
-        if shape[0] != 1 or shape[1] != shape[2]:
-            raise ValueError(f"the lecture's LeNet takes (1, S, S) inputs, got {shape}")
         model = LeNet(input_size=shape[1])
-    stages = _stages(trace_shapes(model, torch.zeros(1, *shape)), shape)
+    stages = _stages(trace_example(model, shape), shape)
 
     fig, own_figure = (ax.get_figure(), False) if ax is not None else (None, True)
     if ax is None:
@@ -130,6 +128,8 @@ def show_images(
     """A grid of single-channel images, dark ink on white, each with an optional caption (06)."""
     import matplotlib.pyplot as plt
 
+    figure_checks.image_grid(images, titles, columns)
+
     inches = 1.1  # per image
     rows = max(1, math.ceil(len(images) / columns))
     height = rows * inches * 1.15 + (0.3 if title else 0)
@@ -155,6 +155,7 @@ def show_kernels(kernels: dict[str, Tensor], *, outputs: int | None = None) -> F
     """
     import matplotlib.pyplot as plt
 
+    figure_checks.kernel_blocks(kernels, outputs)
     blocks = {name: w.detach()[:outputs] for name, w in kernels.items()}
     columns = max(w.shape[0] for w in blocks.values())
     rows = [w.shape[1] for w in blocks.values()]
@@ -191,10 +192,9 @@ def show_feature_maps(
     """
     import matplotlib.pyplot as plt
 
+    figure_checks.feature_maps(model, image, layers)
     trace = {t.name: t for t in trace_shapes(model, image.unsqueeze(0), keep_outputs=True)}
-    missing = [name for name in layers if name not in trace]
-    if missing:
-        raise ValueError(f"no leaf layer named {missing} in the model; it has {list(trace)}")
+    figure_checks.map_layers(trace, layers)
     maps = {name: trace[name].output[0] for name in layers}
     width = max(m.shape[0] for m in maps.values())
     fig, axes = plt.subplots(
@@ -222,6 +222,7 @@ def show_confusion_matrix(counts: Tensor) -> Figure:
     """
     import matplotlib.pyplot as plt
 
+    figure_checks.count_table(counts)
     values = counts.numpy()
     fig, ax = plt.subplots(figsize=(5.4, 4.6), dpi=80)
     image = ax.imshow(np.log10(values + 1), cmap="cividis")
