@@ -4,8 +4,9 @@ In the order a learner meets them: showing an error on purpose (01), the lecture
 (02), the output-size rule and sizes traced with hooks (03), and parameter counts (04).
 Everything past the lecture (LeNet-5, MNIST, training, drawing, exercises) lives in the
 package `lenet_extras` beside this file, with the checks every helper makes of its arguments
-(`lenet_extras.checks`) and the way they run a model without changing it
-(`lenet_extras.measuring`). Importing this module changes no global setting.
+(`lenet_extras.checks`), the way they run a model without changing it
+(`lenet_extras.measuring`), and the `Table` they print (`lenet_extras.table`, imported
+here). Importing this module changes no global setting.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from torch import Tensor
 
 from lenet_extras import checks
 from lenet_extras.measuring import leaves, tensors_in, untouched
+from lenet_extras.table import Table
 
 # --- 01 imports: showing an error on purpose ---------------------------------------------
 
@@ -239,69 +241,6 @@ def trace_shapes(model: nn.Module, x: Tensor, *, keep_outputs: bool = False) -> 
         for handle in handles:
             handle.remove()
     return records
-
-
-class Table:
-    """Rows of named values that print as an aligned plain-text table (introduced in 03).
-
-    ``table.rows`` is a list of dicts, so a notebook can assert on any column; a value left
-    out of a row prints as "-". ``notes`` are sentences printed under the table.
-    """
-
-    def __init__(
-        self, columns: Sequence[str], rows: Sequence[dict[str, Any]], *, notes: Sequence[str] = ()
-    ) -> None:
-        if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-            raise TypeError(f"columns must be a list of names, got {checks.describe(columns)}")
-        self.columns = list(columns)
-        if len(set(self.columns)) < len(self.columns):
-            raise ValueError(f"columns must differ from each other, got {self.columns}")
-        self.rows = []
-        for i, row in enumerate(rows):
-            if not isinstance(row, dict):
-                raise TypeError(
-                    f"row {i} must be a dict of column: value, got {checks.describe(row)}"
-                )
-            unknown = [key for key in row if key not in self.columns]
-            if unknown:
-                raise ValueError(
-                    f"row {i} has {unknown}, which is not among the columns {self.columns}"
-                )
-            self.rows.append(dict(row))
-        self.notes = [str(note) for note in notes]
-
-    def column(self, name: str) -> list[Any]:
-        """All values of one column, top to bottom."""
-        if name not in self.columns:
-            raise KeyError(f"no column {name!r}; the columns are {self.columns}")
-        return [row.get(name) for row in self.rows]
-
-    def __repr__(self) -> str:
-        columns = self.columns
-        cells = [[_cell_text(row.get(c)) for c in columns] for row in self.rows]
-        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(self.columns)]
-        numeric = [all(_is_number(v) for v in self.column(c) if v is not None) for c in columns]
-
-        def line(values: Sequence[str]) -> str:
-            aligned = zip(values, widths, numeric, strict=True)
-            return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in aligned).rstrip()
-
-        rule = "  ".join("-" * w for w in widths)
-        return "\n".join([line(self.columns), rule, *(line(r) for r in cells), *self.notes])
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 SIZE_COLUMNS = ["layer", "type", "settings", "input", "rule", "actual", "agrees"]
