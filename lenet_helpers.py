@@ -140,6 +140,22 @@ def _check_lenet_fits(input_size: int, conv1_padding: int) -> None:
             f"input_size={input_size} is too small for LeNet with conv1_padding="
             f"{conv1_padding}: {problem}; the smallest input_size that works is {smallest}"
         )
+    weights = _fc1_weights(input_size + 2 * conv1_padding)
+    if weights > LARGEST_FC1:
+        largest = next(n for n in range(input_size, 0, -1) if _fc1_weights(n) <= LARGEST_FC1)
+        raise ValueError(
+            f"input_size={input_size} would give fc1 {weights:,} weights: LeNet is a network "
+            f"for small images, and builds for an input_size up to {largest - 2 * conv1_padding}"
+        )
+
+
+LARGEST_FC1 = 2**26  # weights: 256 MB of float32
+
+
+def _fc1_weights(side: int) -> int:
+    """fc1's weights for a padded input side: conv1, pool1, conv2, pool2, then 16 maps."""
+    pooled = ((side - 4) // 2 - 4) // 2
+    return 16 * pooled**2 * 120
 
 
 # --- 03 feed-forward: the output-size rule, sizes traced with hooks, and a table ---------

@@ -27,6 +27,9 @@ for _name, _kernel, _stride in (("conv1", 5, 1), ("pool1", 2, 2), ("conv2", 5, 1
     if _name.startswith("conv"):
         LECTURE_SETTINGS[f"{_name}_dilation"] = 1
 _SMALLEST = {"input_size": 1, "kernel": 1, "stride": 1, "padding": 0, "dilation": 1}
+# The largest: far past the controls' ranges, small enough that the real layers built for a
+# table fit in memory in a moment (a 512x512 input gives fc1 30 million weights).
+_LARGEST = {"input_size": 512, "kernel": 64, "stride": 64, "padding": 64, "dilation": 16}
 
 
 def _dims(shape: Sequence[int]) -> str:
@@ -48,9 +51,12 @@ def _settings(given: dict[str, Any]) -> dict[str, int]:
         raise TypeError(f"unknown setting(s) {unknown}; the settings are {list(LECTURE_SETTINGS)}")
     settings = LECTURE_SETTINGS | given
     for name, value in settings.items():
-        smallest = _SMALLEST[name if name == "input_size" else name.split("_")[1]]
+        kind = name if name == "input_size" else name.split("_")[1]
+        smallest, largest = _SMALLEST[kind], _LARGEST[kind]
         if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
             raise ValueError(f"{name} must be an int of at least {smallest}, got {value!r}")
+        if value > largest:
+            raise ValueError(f"{name} must be at most {largest} in the explorer, got {value}")
     return settings
 
 

@@ -8,6 +8,7 @@ several tensors shows each shape, and a trainable count stands beside the total.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,8 +35,12 @@ def _dims(shape: Sequence[int]) -> str:
     return "×".join(str(int(s)) for s in shape) if len(shape) else "scalar"
 
 
+LARGEST_EXAMPLE = 2**24  # values in one example: 64 MB of float32 zeros, run in a moment
+
+
 def example_shape(input_shape: Any) -> tuple[int, ...]:
-    """One example's shape, checked: positive whole numbers, e.g. (1, 28, 28)."""
+    """One example's shape, checked: positive whole numbers, e.g. (1, 28, 28), of at most
+    LARGEST_EXAMPLE values."""
     shape = tuple(input_shape) if isinstance(input_shape, Sequence) else None
     if (
         isinstance(input_shape, str)
@@ -45,6 +50,11 @@ def example_shape(input_shape: Any) -> tuple[int, ...]:
         raise ValueError(
             "input_shape must be one example's shape without the batch dimension, as positive "
             f"ints, e.g. (1, 32, 32); got {input_shape!r}"
+        )
+    if math.prod(shape) > LARGEST_EXAMPLE:
+        raise ValueError(
+            f"input_shape {shape} has {math.prod(shape):,} values; one example of at most "
+            f"{LARGEST_EXAMPLE:,} is enough to see every layer's size"
         )
     return shape
 

@@ -336,6 +336,24 @@ CASES = [
         "counts must be a square table of counts",
     ),
     (
+        "LeNet: too large to build",
+        lambda: lh.LeNet(input_size=3000),
+        ValueError,
+        r"input_size=3000 would give fc1 1,071,377,280 weights: .* up to 759$",
+    ),
+    (
+        "lenet_sizes: too large",
+        lambda: lenet_sizes(input_size=3000),
+        ValueError,
+        "input_size must be at most 512 in the explorer, got 3000",
+    ),
+    (
+        "model_sizes: too large",
+        lambda: model_sizes(NET, (1, 100_000, 100_000)),
+        ValueError,
+        r"input_shape \(1, 100000, 100000\) has 10,000,000,000 values; one example of at most",
+    ),
+    (
         "grade: a number",
         lambda: ex.grade(2.4, 1),
         TypeError,

@@ -241,6 +241,17 @@ def test_lenet_smallest_input_is_the_smallest_pytorch_runs():
             nn.Sequential(*layers, nn.MaxPool2d(2))(torch.zeros(1, 1, smallest - 1, smallest - 1))
 
 
+def test_lenet_refuses_a_size_it_cannot_hold_and_names_the_largest_it_builds():
+    for side in (32, 36, 101):  # the count it checks is PyTorch's own
+        assert lh.LeNet(input_size=side).fc1.weight.numel() == lh._fc1_weights(side)
+    with pytest.raises(ValueError, match="would give fc1 .* weights") as raised:
+        lh.LeNet(input_size=1000)
+    largest = int(str(raised.value).rsplit(" ", 1)[1])
+    assert lh._fc1_weights(largest) <= lh.LARGEST_FC1 < lh._fc1_weights(largest + 1)
+    with pytest.raises(ValueError, match=f"up to {largest}$"):
+        lh.LeNet(input_size=largest + 1)
+
+
 @pytest.mark.parametrize(
     "batch, words",
     [
