@@ -352,3 +352,24 @@ def test_ctrl_c_during_a_refresh_says_interrupted_and_leaves_the_notebook(tmp_pa
     while any(running(pid) for pid in kernel) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(running(pid) for pid in kernel)  # the kernel was shut down too
+
+
+def test_a_failed_site_build_leaves_the_old_site_whole(tmp_path, monkeypatch):
+    """Sphinx writes page after page: a build that fails half-way must not replace the site."""
+    root, out = tmp_path, tmp_path / "_build" / "site"
+    (root / "notebooks").mkdir()
+    out.mkdir(parents=True)
+    (out / "index.html").write_text("the old site")
+
+    def sphinx(status: int):
+        write = "import pathlib, sys; pathlib.Path(sys.argv[1], 'index.html').write_text('half')"
+        return lambda root, out: [sys.executable, "-c", f"{write}; sys.exit({status})", str(out)]
+
+    monkeypatch.setattr(site_tool, "command", sphinx(1))
+    assert site_tool.build(root, out).returncode == 1
+    assert [p.name for p in out.parent.iterdir()] == ["site"]  # no half-built folder left
+    assert (out / "index.html").read_text() == "the old site"
+    monkeypatch.setattr(site_tool, "command", sphinx(0))
+    assert site_tool.build(root, out).returncode == 0
+    assert [p.name for p in out.parent.iterdir()] == ["site"]
+    assert (out / "index.html").read_text() == "half"  # the new build, in its place

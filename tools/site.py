@@ -7,8 +7,10 @@ Sphinx with MyST-NB and the book theme, configured in site/conf.py: nothing is e
 nothing is fetched. A notebook that the hygiene rules refuse (tools/hygiene.py: an error
 output, a warning, a figure without alt text ...) is not published: the build stops before
 Sphinx starts. Warnings are errors, so a broken link or a missing figure stops the build.
-Every build starts afresh (a few seconds): no page is left over from an earlier one. A
-failure is told in at most three lines; --debug shows all of Sphinx's output.
+Every build starts afresh (a few seconds) in a new folder, which replaces the old site only
+once the build succeeds: no page is left over from an earlier build, and a failed build
+leaves the old site whole. A failure is told in at most three lines; --debug shows all of
+Sphinx's output.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from tools import cli, hygiene, nbio
@@ -45,14 +48,26 @@ def build(
     """Check the notebooks (unless ``check`` is False), then run Sphinx; the result as a
     finished process (a refusal by the hygiene rules has exit status 1 and, on stderr, the
     problems, one per line)."""
+    out = out or root / "_build" / "site"
     problems = refused(root) if check else []
     if problems:
         return subprocess.CompletedProcess(command(root, out), 1, "", "\n".join(problems) + "\n")
-    build_dir = root / "_build"
-    for folder in (build_dir / "doctrees", out or build_dir / "site"):
-        if folder.is_relative_to(build_dir):  # only ever what this tool writes
-            shutil.rmtree(folder, ignore_errors=True)
-    return subprocess.run(command(root, out), capture_output=True, text=True)
+    shutil.rmtree(root / "_build" / "doctrees", ignore_errors=True)
+    # Into a new folder beside the old site, which it replaces only once Sphinx succeeds:
+    # a failed build leaves the old site whole.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".new"))
+    result = subprocess.run(command(root, new), capture_output=True, text=True)
+    if result.returncode == 0:
+        old = new.with_suffix(".old")
+        if out.exists():
+            out.rename(old)
+        new.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(new, ignore_errors=True)
+    return subprocess.CompletedProcess(
+        command(root, out), result.returncode, result.stdout, result.stderr
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
