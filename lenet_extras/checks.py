@@ -74,9 +74,11 @@ def tensor(
     dims: int | tuple[int, ...] | None = None,
     kind: str | None = None,
     nonempty: bool = False,
+    batch: bool = False,
 ) -> Tensor:
     """A tensor, with ``dims`` dimensions (one number or several allowed), of a ``kind`` of
-    dtype ("floating" or "integer"), and with at least one entry along the first dimension."""
+    dtype ("floating" or "integer"); with ``batch``, one whose first dimension counts items,
+    and with ``nonempty``, at least one of them."""
     if not isinstance(value, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {describe(value)}")
     allowed = (dims,) if isinstance(dims, int) else dims
@@ -98,7 +100,9 @@ def tensor(
         )
     if kind == "integer" and value.dtype == torch.bool:
         raise TypeError(f"{name} must hold whole numbers, got dtype torch.bool")
-    if nonempty and (value.dim() == 0 or len(value) == 0):
+    if (batch or nonempty) and value.dim() == 0:
+        raise ValueError(f"{name} must be a batch, with a first dimension, got a single number")
+    if nonempty and len(value) == 0:
         raise ValueError(f"{name} is empty (shape {tuple(value.shape)}): there is nothing to use")
     return value
 

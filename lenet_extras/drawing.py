@@ -188,7 +188,8 @@ def show_feature_maps(
     Each row is titled with the layer's traced size. Every map is drawn on its own grey
     scale, from its lowest value (black) to its highest (white), so maps can be compared in
     pattern but not in strength. Layers are shown as they output their maps: a convolution
-    before the ReLU that ``forward`` applies after it.
+    before the ReLU that ``forward`` applies after it. The model is run as
+    :func:`trace_shapes` runs it, and left as it was.
     """
     import matplotlib.pyplot as plt
 

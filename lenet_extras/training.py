@@ -57,7 +57,7 @@ def predict(model: nn.Module, images: Tensor, *, batch_size: int = 1000) -> Tens
     state are restored afterwards (see :mod:`lenet_extras.measuring`).
     """
     checks.module("model", model)
-    checks.tensor("images", images, kind="floating")
+    checks.tensor("images", images, kind="floating", batch=True)
     batch_size = checks.integer("batch_size", batch_size, at_least=1)
     checks.same_device(model, "images", images)
     parts = []

@@ -204,6 +204,12 @@ CASES = [
         "batch_size must be a whole number",
     ),
     (
+        "predict: one number",
+        lambda: training.predict(NET, torch.tensor(0.5)),
+        ValueError,
+        "images must be a batch, with a first dimension, got a single number",
+    ),
+    (
         "predict: scores",
         lambda: training.predict(nn.Conv2d(1, 10, 32), IMAGES),
         ValueError,
