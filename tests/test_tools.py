@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -27,6 +26,10 @@ from tools import atomic, cli, hygiene, navigation, nbio, refresh
 from tools import site as site_tool
 
 REPO = nbio.REPO
+POSIX_ONLY = pytest.mark.skipif(
+    os.name != "posix", reason="limits file sizes and signals as POSIX does"
+)
+LINUX_ONLY = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 
 
 def run(root: Path, *args: str, limit: int | None = None, timeout: int = 300):
@@ -34,6 +37,8 @@ def run(root: Path, *args: str, limit: int | None = None, timeout: int = 300):
     (bytes), as a full disk would, and a write past it fails with EFBIG."""
 
     def cap() -> None:
+        import resource  # POSIX only, as these tests are
+
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, not the process
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
@@ -128,6 +133,7 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_whole(tmp_path, monkeyp
     assert path.read_text() == "the new text\n" and path.stat().st_mode & 0o777 == 0o640
 
 
+@POSIX_ONLY
 def test_navigation_on_a_full_disk_leaves_every_file_as_it_was(checkout):
     table = checkout / "notebooks" / "contents.toml"
     table.write_text(table.read_text().replace('release = "v2.0"', 'release = "v9.9"'))
@@ -138,6 +144,7 @@ def test_navigation_on_a_full_disk_leaves_every_file_as_it_was(checkout):
     assert snapshot(checkout) == before  # nothing half-written, no temporary file left
 
 
+@POSIX_ONLY
 def test_refresh_on_a_full_disk_leaves_the_notebook_whole(tmp_path):
     notebook = small_notebook(tmp_path / "big.ipynb", "print(6 * 7)", padding=20_000)
     before = notebook.read_bytes()
@@ -322,6 +329,8 @@ def running(pid: int) -> bool:
         return False
 
 
+@POSIX_ONLY
+@LINUX_ONLY
 def test_ctrl_c_during_a_refresh_says_interrupted_and_leaves_the_notebook(tmp_path):
     notebook = small_notebook(tmp_path / "long.ipynb", "x = 1", "import time\ntime.sleep(120)")
     before = notebook.read_bytes()
