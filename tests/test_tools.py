@@ -382,3 +382,17 @@ def test_a_failed_site_build_leaves_the_old_site_whole(tmp_path, monkeypatch):
     assert site_tool.build(root, out).returncode == 0
     assert [p.name for p in out.parent.iterdir()] == ["site"]
     assert (out / "index.html").read_text() == "half"  # the new build, in its place
+
+
+def test_refresh_and_site_name_a_notebook_that_is_not_json(tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "notebooks" / "half.ipynb"
+    broken.parent.mkdir()
+    broken.write_text('{"cells": [{"cell_type": "markdown", "sou')
+    before = broken.read_bytes()
+    (line,) = told(capsys, refresh.main, str(broken))
+    assert line.startswith(f"refresh: {broken}: not valid JSON at line 1, column ")
+    real = site_tool.refused
+    monkeypatch.setattr(site_tool, "refused", lambda: real(tmp_path))
+    (line,) = told(capsys, site_tool.main)
+    assert line.startswith(f"site: {broken}: not valid JSON at line 1, column ")
+    assert broken.read_bytes() == before and not (tmp_path / "_build").exists()
