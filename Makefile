@@ -17,20 +17,35 @@ NBVAL  := $(BIN)/pytest notebooks -q
 # A .venv without a working pip (python3-venv missing when it was made, an interrupted build, a
 # removed interpreter) is made again from scratch.
 VENV_BROKEN := $(if $(shell $(BIN)/python -m pip --version 2>/dev/null),,yes)
+# So is a .venv made with another interpreter than a PYTHON given on the command line or in
+# the environment (the same installation: the same base prefix and version).
+WHICH_PYTHON := import sys; print("%d.%d.%d from %s" % (*sys.version_info[:3], sys.base_prefix))
+ifneq ($(filter command line environment,$(origin PYTHON)),)
+ifeq ($(VENV_BROKEN),)
+VENV_HAS := $(shell $(BIN)/python -c '$(WHICH_PYTHON)' 2>/dev/null)
+WANTED := $(shell $(PYTHON) -c '$(WHICH_PYTHON)' 2>/dev/null)
+ifneq ($(WANTED),)
+ifneq ($(VENV_HAS),$(WANTED))
+VENV_OTHER := yes
+endif
+endif
+endif
+endif
 
 .PHONY: lab env test lint unit nbval nbval-one-thread browser site platforms lock refresh nav benchmark clean FORCE
 
 define make_venv
 	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
 	@$(PYTHON) -c '$(VERSION_OK)' || { echo "make: PYTHON=$(PYTHON) is not Python 3.11, 3.12 or 3.13" >&2; exit 1; }
-	@if [ -n "$(VENV_BROKEN)" ]; then \
+	@$(if $(VENV_OTHER),echo "make: .venv has Python $(VENV_HAS) but PYTHON=$(PYTHON) is Python $(WANTED): making .venv again" >&2)
+	@if [ -n "$(VENV_BROKEN)$(VENV_OTHER)" ]; then \
 	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip --version >/dev/null 2>&1 \
 	  || { rm -rf $(VENV); echo "make: '$(PYTHON) -m venv' could not make a virtual environment with pip (on Debian or Ubuntu: sudo apt install python3-venv)" >&2; exit 1; }; \
 	fi
 endef
 
 ## The learners' layer only: what the notebooks need, no test or lint tools.
-$(VENV)/.learners: requirements.txt pyproject.toml $(if $(VENV_BROKEN),FORCE)
+$(VENV)/.learners: requirements.txt pyproject.toml $(if $(VENV_BROKEN)$(VENV_OTHER),FORCE)
 	$(make_venv)
 	$(PIP) -r requirements.txt
 	@# Build matplotlib's font cache now: its one-time notice must not land in a notebook.
@@ -38,7 +53,7 @@ $(VENV)/.learners: requirements.txt pyproject.toml $(if $(VENV_BROKEN),FORCE)
 	touch $@
 
 ## The exact lock CI and strict nbval use, with every tool.
-$(VENV)/.lock: requirements-lock.txt pyproject.toml $(if $(VENV_BROKEN),FORCE)
+$(VENV)/.lock: requirements-lock.txt pyproject.toml $(if $(VENV_BROKEN)$(VENV_OTHER),FORCE)
 	$(make_venv)
 	$(PIP) -r requirements-lock.txt
 	$(BIN)/python -c "import matplotlib.pyplot"
@@ -56,9 +71,10 @@ $(NODE_STAMP): $(wildcard package.json package-lock.json)
 	  echo "make: npm not found: the site's accessibility check (axe-core) will be skipped; install Node.js with npm to run it" >&2; \
 	fi
 
-## Open the notebooks in JupyterLab, at the first one (as root, e.g. in a container, JupyterLab
-## refuses to start without --allow-root).
+## Open the notebooks in JupyterLab, at the first one, once everything they import imports (as
+## root, e.g. in a container, JupyterLab refuses to start without --allow-root).
 lab: $(VENV)/.learners
+	@$(BIN)/python -m tools.imports
 	$(BIN)/jupyter lab notebooks/01_imports.ipynb $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 ## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser,

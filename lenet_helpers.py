@@ -3,14 +3,16 @@
 In the order a learner meets them: showing an error on purpose (01), the lecture's LeNet
 (02), the output-size rule and sizes traced with hooks (03), and parameter counts (04).
 Everything past the lecture (LeNet-5, MNIST, training, drawing, exercises) lives in the
-package `lenet_extras` beside this file. Importing this module changes no global setting.
+package `lenet_extras` beside this file, with the checks every helper makes of its arguments
+(`lenet_extras.checks`), the way they run a model without changing it
+(`lenet_extras.measuring`), and the `Table` they print (`lenet_extras.table`, imported
+here). Importing this module changes no global setting.
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-import operator
 import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+
+from lenet_extras import checks
+from lenet_extras.measuring import leaves, tensors_in, untouched
+from lenet_extras.table import Table
 
 # --- 01 imports: showing an error on purpose, and a helper's code ---------------------------------
 
@@ -33,6 +39,12 @@ def expect_error(*expected: type[BaseException]) -> Iterator[None]:
     """
     if not expected:
         raise TypeError("expect_error() needs at least one exception type, e.g. ValueError")
+    for kind in expected:
+        if not (isinstance(kind, type) and issubclass(kind, BaseException)):
+            raise TypeError(
+                "expect_error() takes exception classes, such as ValueError (no quotes, no "
+                f"parentheses), got {checks.describe(kind)}"
+            )
     try:
         yield
     except expected as exc:
@@ -94,6 +106,10 @@ class LeNet(nn.Module):
 
     def __init__(self, verbose: bool = False, *, input_size: int = 32, conv1_padding: int = 0):
         super().__init__()
+        checks.flag("verbose", verbose)
+        input_size = checks.integer("input_size", input_size, at_least=1)
+        conv1_padding = checks.integer("conv1_padding", conv1_padding, at_least=0)
+        _check_lenet_fits(input_size, conv1_padding)
         self.input_size = input_size
         self.conv1 = nn.Conv2d(1, 6, kernel_size=5, padding=conv1_padding)
         self.pool1 = nn.MaxPool2d(kernel_size=2, stride=2)
@@ -129,6 +145,14 @@ class LeNet(nn.Module):
     def _check_input(self, x: object) -> None:
         side = self.input_size
         if isinstance(x, Tensor) and x.dim() == 4 and tuple(x.shape[1:]) == (1, side, side):
+            weight = self.conv1.weight
+            if x.dtype != weight.dtype:
+                how = "x.float() / 255" if not x.is_floating_point() else f"x.to({weight.dtype})"
+                raise ValueError(
+                    f"LeNet's weights are {weight.dtype} but the batch is {x.dtype}: convert "
+                    f"it with {how}"
+                )
+            checks.same_device(self, "the batch", x)
             return
         got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         hint = ""
@@ -137,25 +161,78 @@ class LeNet(nn.Module):
         raise ValueError(f"LeNet expects a batch of shape (N, 1, {side}, {side}), got {got}{hint}")
 
 
+def _check_lenet_fits(input_size: int, conv1_padding: int) -> None:
+    """Refuse an input side for which a layer of the lecture's network has no output."""
+    steps = [("conv1", 5, 1, conv1_padding), ("pool1", 2, 2, 0), ("conv2", 5, 1, 0)]
+    steps.append(("pool2", 2, 2, 0))
+
+    def fits(side: int) -> str | None:
+        for name, kernel, stride, padding in steps:
+            if side + 2 * padding < kernel:
+                return f"{name} gets {side}x{side} maps, smaller than its {kernel}x{kernel} window"
+            side = (side + 2 * padding - kernel) // stride + 1
+        return None
+
+    problem = fits(input_size)
+    if problem:
+        smallest = next(n for n in range(1, 64) if fits(n) is None)
+        raise ValueError(
+            f"input_size={input_size} is too small for LeNet with conv1_padding="
+            f"{conv1_padding}: {problem}; the smallest input_size that works is {smallest}"
+        )
+    weights = _fc1_weights(input_size + 2 * conv1_padding)
+    if weights > LARGEST_FC1:
+        largest = next(n for n in range(input_size, 0, -1) if _fc1_weights(n) <= LARGEST_FC1)
+        raise ValueError(
+            f"input_size={input_size} would give fc1 {weights:,} weights: LeNet is a network "
+            f"for small images, and builds for an input_size up to {largest - 2 * conv1_padding}"
+        )
+
+
+LARGEST_FC1 = 2**26  # weights: 256 MB of float32
+
+
+def _fc1_weights(side: int) -> int:
+    """fc1's weights for a padded input side: conv1, pool1, conv2, pool2, then 16 maps."""
+    pooled = ((side - 4) // 2 - 4) // 2
+    return 16 * pooled**2 * 120
+
+
 # --- 03 feed-forward: the output-size rule, sizes traced with hooks, and a table ---------
 
 
 def conv_output_size(
-    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+    size: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    *,
+    pooling: bool = False,
 ) -> int:
     """Output length of a convolution or pooling layer along one axis (introduced in 03).
 
     out = floor((size + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1,
     the rule PyTorch documents for ``nn.Conv2d`` and ``nn.MaxPool2d`` (ceil_mode=False).
-    Raises ``ValueError`` when the kernel does not fit in the padded input.
+    Raises ``ValueError`` when the kernel does not fit in the padded input, and, with
+    ``pooling=True``, when the padding is more than half the window, which PyTorch's pooling
+    layers refuse.
     """
-    size, kernel_size, stride, padding, dilation = map(
-        operator.index, (size, kernel_size, stride, padding, dilation)
-    )
-    if min(size, kernel_size, stride, dilation) < 1 or padding < 0:
+    named = {"size": size, "kernel_size": kernel_size, "stride": stride, "padding": padding}
+    named["dilation"] = dilation
+    for name, value in named.items():
+        if isinstance(value, tuple | list | torch.Size):
+            raise TypeError(
+                f"{name} must be one whole number, got {checks.describe(value)} {tuple(value)}: "
+                "the rule works on one axis at a time, so call it once per side"
+            )
+        named[name] = checks.integer(name, value, at_least=0 if name == "padding" else 1)
+    checks.flag("pooling", pooling)
+    size, kernel_size, stride, padding, dilation = named.values()
+    if pooling and padding > kernel_size // 2:
         raise ValueError(
-            "size, kernel_size, stride and dilation must be at least 1 and padding at least 0, "
-            f"got {size=}, {kernel_size=}, {stride=}, {padding=}, {dilation=}"
+            f"pooling pads at most half its window: padding={padding} is more than half of "
+            f"kernel_size={kernel_size}"
         )
     out = (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
     if out < 1:
@@ -168,87 +245,58 @@ def conv_output_size(
 
 @dataclass(frozen=True)
 class LayerTrace:
-    """One leaf layer's call in a forward pass: its name, the layer, and the shapes
-    (and the output itself, when asked for)."""
+    """One call of a leaf layer in a forward pass: its name, the layer, the shapes of its first
+    input and first output, and (when asked for) a copy of that output. ``output_shapes`` has
+    every tensor the layer returned (two for max pooling with ``return_indices=True`` or an
+    LSTM cell); ``call`` counts the calls of this layer, from 1, when one is used again."""
 
     name: str
     layer: nn.Module
     input_shape: torch.Size
     output_shape: torch.Size
     output: Tensor | None = field(default=None, repr=False, compare=False)
+    output_shapes: tuple[torch.Size, ...] = ()
+    call: int = 1
 
 
 def trace_shapes(model: nn.Module, x: Tensor, *, keep_outputs: bool = False) -> list[LayerTrace]:
-    """Run ``model(x)`` once and record every leaf layer's input and output shape (03 to 06).
+    """Run ``model`` once on ``x`` and record every call of a leaf layer (03 to 06).
 
-    The shapes come from forward hooks, so ``forward`` needs no print statements. The hooks
-    are removed afterwards, also when the forward pass raises. No gradients are recorded and
-    the model's train/eval mode is left as it was. With ``keep_outputs`` each record also
-    holds the layer's output tensor.
+    The shapes come from forward hooks, so ``forward`` needs no print statements; the hooks
+    are removed afterwards, also when the forward pass raises. The model runs on a copy of
+    ``x``, in eval mode and without gradients; its train/eval mode, parameters, buffers (such
+    as BatchNorm's running statistics) and torch's random state are restored afterwards, so
+    tracing leaves the model as it was. With ``keep_outputs`` each record also holds a copy
+    of the layer's output, computed with the model's current weights.
     """
+    checks.module("model", model)
+    checks.tensor("x", x)
+    checks.flag("keep_outputs", keep_outputs)
+    checks.same_device(model, "x", x)
     records: list[LayerTrace] = []
+    calls: dict[str, int] = {}
 
     def record(name: str):
         def hook(layer: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-            first = inputs[0] if inputs and isinstance(inputs[0], Tensor) else None
-            in_shape = first.shape if first is not None else torch.Size()
-            out_shape = output.shape if isinstance(output, Tensor) else torch.Size()
-            kept = output if keep_outputs and isinstance(output, Tensor) else None
-            records.append(LayerTrace(name, layer, in_shape, out_shape, kept))
+            given, made = tensors_in(inputs), tensors_in(output)
+            calls[name] = calls.get(name, 0) + 1
+            first = made[0] if made else None
+            kept = first.clone() if keep_outputs and first is not None else None
+            shapes = tuple(t.shape for t in made)
+            in_shape = given[0].shape if given else torch.Size()
+            out_shape = first.shape if first is not None else torch.Size()
+            records.append(LayerTrace(name, layer, in_shape, out_shape, kept, shapes, calls[name]))
 
         return hook
 
-    leaves = [(n, m) for n, m in model.named_modules() if next(m.children(), None) is None]
-    handles = [m.register_forward_hook(record(n or type(m).__name__)) for n, m in leaves]
+    handles = [m.register_forward_hook(record(n)) for n, m in leaves(model)]
     try:
-        with torch.no_grad():
-            model(x)
+        with untouched(model):
+            model(x.clone())  # a copy: a layer that works in place must not change x
     finally:
         for handle in handles:
             handle.remove()
     return records
-
-
-class Table:
-    """Rows of named values that print as an aligned plain-text table (introduced in 03).
-
-    ``table.rows`` is a list of dicts, so a notebook can assert on any column.
-    """
-
-    def __init__(self, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-        self.columns = list(columns)
-        self.rows = [dict(row) for row in rows]
-
-    def column(self, name: str) -> list[Any]:
-        """All values of one column, top to bottom."""
-        return [row.get(name) for row in self.rows]
-
-    def __repr__(self) -> str:
-        columns = self.columns
-        cells = [[_cell_text(row.get(c)) for c in columns] for row in self.rows]
-        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(self.columns)]
-        numeric = [all(_is_number(v) for v in self.column(c) if v is not None) for c in columns]
-
-        def line(values: Sequence[str]) -> str:
-            aligned = zip(values, widths, numeric, strict=True)
-            return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in aligned).rstrip()
-
-        rule = "  ".join("-" * w for w in widths)
-        return "\n".join([line(self.columns), rule, *(line(r) for r in cells)])
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 SIZE_COLUMNS = ["layer", "type", "settings", "input", "rule", "actual", "agrees"]
@@ -257,32 +305,51 @@ SIZE_COLUMNS = ["layer", "type", "settings", "input", "rule", "actual", "agrees"
 def size_rule_table(model: nn.Module, x: Tensor) -> Table:
     """Per-layer sizes of one forward pass, next to what the output-size rule predicts (03, 05).
 
-    For convolution and pooling layers the rule (:func:`conv_output_size`) is applied to the
+    ``x`` is a batch: its first dimension, and each layer's, is left out of the sizes. For
+    convolution and pooling layers the rule (:func:`conv_output_size`) is applied to the
     layer's own settings and input; a linear layer's prediction is ``out_features``. Column
-    ``agrees`` says whether the prediction matches the size the layer really produced.
+    ``agrees`` says whether the prediction matches the size the layer really produced (for a
+    layer that returns several tensors, its first: max pooling's values before its indices).
+    A layer called more than once has one row per call, marked "(call 2 of 3)". The model is
+    run as :func:`trace_shapes` runs it, and left as it was.
     """
     rows = []
-    for step in trace_shapes(model, x):
+    trace = trace_shapes(model, x)
+    for step, label in zip(trace, call_labels(trace), strict=True):
         layer, actual = step.layer, tuple(step.output_shape[1:])
         settings, predicted = "", None
-        if isinstance(layer, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+        if isinstance(layer, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d) and step.input_shape:
             settings, predicted = _rule_for_window(layer, step.input_shape)
         elif isinstance(layer, nn.Linear):
             settings = f"{layer.in_features} -> {layer.out_features}"
             predicted = (layer.out_features,)
         rule = None if predicted is None else _dims(predicted)
         agrees = None if predicted is None else predicted == actual
-        row = [step.name, type(layer).__name__, settings, _dims(step.input_shape[1:])]
-        rows.append(dict(zip(SIZE_COLUMNS, [*row, rule, _dims(actual), agrees], strict=True)))
+        shown = ", ".join(_dims(shape[1:]) for shape in step.output_shapes) or None
+        row = [label, type(layer).__name__, settings, _dims(step.input_shape[1:])]
+        rows.append(dict(zip(SIZE_COLUMNS, [*row, rule, shown, agrees], strict=True)))
     return Table(SIZE_COLUMNS, rows)
+
+
+def call_labels(trace: Sequence[LayerTrace]) -> list[str]:
+    """Each step's layer name, with "(call k of n)" added for a layer called n > 1 times."""
+    total: dict[str, int] = {}
+    for step in trace:
+        total[step.name] = max(total.get(step.name, 0), step.call)
+    return [
+        step.name
+        if total[step.name] == 1
+        else f"{step.name} (call {step.call} of {total[step.name]})"
+        for step in trace
+    ]
 
 
 def _rule_for_window(layer: nn.Module, input_shape: torch.Size) -> tuple[str, tuple | None]:
     """A convolution's or pooling layer's settings, and the (C, H, W) the rule predicts."""
-    channels = layer.out_channels if isinstance(layer, nn.Conv2d) else input_shape[1]
+    channels = layer.out_channels if isinstance(layer, nn.Conv2d) else input_shape[-3]
     k, s = _pair(layer.kernel_size), _pair(layer.stride or layer.kernel_size)
     d = _pair(getattr(layer, "dilation", 1))
-    h, w = input_shape[2:]
+    h, w = input_shape[-2:]
     p = (0, 0) if layer.padding in ("same", "valid") else _pair(layer.padding)
     shown = layer.padding if isinstance(layer.padding, str) else _short(p)
     settings = f"k={_short(k)} s={_short(s)} p={shown} d={_short(d)}"
@@ -290,7 +357,10 @@ def _rule_for_window(layer: nn.Module, input_shape: torch.Size) -> tuple[str, tu
         return settings, (channels, h, w)
     if getattr(layer, "ceil_mode", False):
         return settings + " ceil", None  # the rule above rounds down; ceil_mode rounds up
-    sides = [conv_output_size(n, k[i], s[i], p[i], d[i]) for i, n in enumerate((h, w))]
+    pooling = not isinstance(layer, nn.Conv2d)
+    sides = [
+        conv_output_size(n, k[i], s[i], p[i], d[i], pooling=pooling) for i, n in enumerate((h, w))
+    ]
     return settings, (channels, *sides)
 
 
@@ -303,7 +373,7 @@ def _short(pair: tuple[int, int]) -> str:
 
 
 def _dims(shape: Sequence[int]) -> str:
-    return "×".join(str(int(s)) for s in shape)
+    return "×".join(str(int(s)) for s in shape) if len(shape) else "scalar"
 
 
 # --- 04 trainable parameters -------------------------------------------------------------
@@ -313,24 +383,34 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Total number of parameter values, by ``numel()`` (introduced in 04).
 
     With ``trainable_only`` (the default), parameters with ``requires_grad=False`` are left
-    out. Buffers (fixed tensors such as LeNet-5's RBF codes) are never counted.
+    out. A tensor shared by two layers (tied weights) is counted once. Buffers (fixed tensors
+    such as LeNet-5's RBF codes, or BatchNorm's running statistics) are never counted.
     """
+    checks.module("model", model)
+    checks.flag("trainable_only", trainable_only)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+PARAMETER_COLUMNS = ["layer", "tensors", "formula", "by formula", "numel", "trainable", "agrees"]
 
 
 def parameter_table(model: nn.Module) -> Table:
     """Each layer's parameters, counted by formula and by ``numel()`` (introduced in 04).
 
     Formula for ``nn.Conv2d``: (C_in/groups * kH * kW + 1) * C_out (the +1 is the bias);
-    for ``nn.Linear``: (in + 1) * out. Other layers show their ``numel()`` only.
-    The last row is the total over the model.
+    for ``nn.Linear``: (in + 1) * out. Other layers show their ``numel()`` only. Column
+    ``trainable`` counts the values with ``requires_grad=True``. A tensor that two layers
+    share (tied weights) is counted once, in the row of the first, and named in the second's
+    ``tensors``. The last row is the total over the model, as :func:`count_parameters`
+    (``trainable_only=False``) counts it.
     """
-    rows = []
+    checks.module("model", model)
+    rows, notes, first_seen = [], [], {}
     for name, layer in model.named_modules():
-        own = list(layer.parameters(recurse=False))
+        own = [(n, p) for n, p in layer.named_parameters(recurse=False) if p is not None]
         if not own:
             continue
-        bias = 1 if getattr(layer, "bias", None) is not None else 0
+        bias = 1 if isinstance(getattr(layer, "bias", None), Tensor) else 0
         plus = " + 1" if bias else ""
         formula, by_formula = None, None
         if isinstance(layer, nn.Conv2d):
@@ -340,16 +420,29 @@ def parameter_table(model: nn.Module) -> Table:
         elif isinstance(layer, nn.Linear):
             formula = f"({layer.in_features}{plus})·{layer.out_features}"
             by_formula = (layer.in_features + bias) * layer.out_features
-        numel = sum(p.numel() for p in own)
+        tensors, new = [], []
+        for tensor_name, p in own:
+            full = f"{name}.{tensor_name}" if name else tensor_name
+            if id(p) in first_seen:
+                tensors.append(f"{_dims(p.shape)} (= {first_seen[id(p)]})")
+                notes.append(f"{full} is {first_seen[id(p)]}, the same tensor: counted once")
+            else:
+                first_seen[id(p)] = full
+                tensors.append(_dims(p.shape))
+                new.append(p)
         rows.append(
             {
-                "layer": name,
-                "tensors": ", ".join(_dims(p.shape) for p in own),
+                "layer": name or type(model).__name__,
+                "tensors": ", ".join(tensors),
                 "formula": formula,
                 "by formula": by_formula,
-                "numel": numel,
-                "agrees": None if by_formula is None else by_formula == numel,
+                "numel": sum(p.numel() for p in new),
+                "trainable": sum(p.numel() for p in new if p.requires_grad),
+                "agrees": None
+                if by_formula is None
+                else by_formula == sum(p.numel() for _, p in own),
             }
         )
-    rows.append({"layer": "total", "numel": sum(r["numel"] for r in rows)})
-    return Table(["layer", "tensors", "formula", "by formula", "numel", "agrees"], rows)
+    total = {"layer": "total", "numel": sum(r["numel"] for r in rows)}
+    rows.append(total | {"trainable": sum(r["trainable"] for r in rows)})
+    return Table(PARAMETER_COLUMNS, rows, notes=notes)

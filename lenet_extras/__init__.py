@@ -4,6 +4,11 @@
 - ``drawing``: ``draw_lenet`` (02, 05, 06); digits, kernels, feature maps, confusion matrix (07)
 - ``mnist``: ``load_mnist``, the shipped MNIST files checked against their checksums (05, 07)
 - ``training``: ``train_epoch``, ``predict``, ``evaluate``, ``confusion_matrix`` (07)
-- ``explorer``, ``explorer_widgets``: the size explorer, ``lenet_sizes`` and ``explore`` (03)
-- ``exercises``: ``check``, the end-of-notebook exercises (01 to 07); ``answers`` computes them
+- ``explorer``, ``explorer_widgets``: the size explorer, ``lenet_sizes`` and ``explore`` (03);
+  ``layer_table``: ``model_sizes``, any model layer by layer (03)
+- ``exercises``: ``check``, the end-of-notebook exercises (01 to 07); ``answers`` computes
+  them, ``code_checks`` and ``module_checks`` check the answers that are code
+- ``table``: ``Table``, the plain-text tables every helper prints (03)
+- ``checks``, ``figure_checks``: the checks every helper makes of its arguments;
+  ``measuring``: running a learner's model without changing it
 """

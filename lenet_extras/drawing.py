@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 import torch.nn as nn
 from torch import Tensor
 
+from lenet_extras import figure_checks
+from lenet_extras.layer_table import trace_example
 from lenet_helpers import LayerTrace, LeNet, trace_shapes
 
 if TYPE_CHECKING:
@@ -52,19 +53,16 @@ def draw_lenet(
     (only in a figure of its own, not in given ``ax``). ``input_shape`` is (C, H, W) without
     the batch dimension. With no model, the lecture's LeNet for that input side is drawn.
     Each volume's front sheet (or bar) carries ``gid="volume:<stage name>"``, the sheets
-    behind it ``gid="sheet:<stage name>"``.
+    behind it ``gid="sheet:<stage name>"``. The model is run as :func:`trace_shapes` runs it,
+    and left as it was.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    shape = tuple(int(s) for s in input_shape)
-    if len(shape) != 3:
-        raise ValueError(f"input_shape must be (C, H, W), got {tuple(input_shape)}")
+    shape = figure_checks.network_drawing(model, input_shape, title)
     if model is None:
-        if shape[0] != 1 or shape[1] != shape[2]:
-            raise ValueError(f"the lecture's LeNet takes (1, S, S) inputs, got {shape}")
         model = LeNet(input_size=shape[1])
-    stages = _stages(trace_shapes(model, torch.zeros(1, *shape)), shape)
+    stages = _stages(trace_example(model, shape), shape)
 
     fig, own_figure = (ax.get_figure(), False) if ax is not None else (None, True)
     if ax is None:
@@ -130,6 +128,8 @@ def show_images(
     """A grid of single-channel images, dark ink on white, each with an optional caption (07)."""
     import matplotlib.pyplot as plt
 
+    figure_checks.image_grid(images, titles, columns)
+
     inches = 1.1  # per image
     rows = max(1, math.ceil(len(images) / columns))
     height = rows * inches * 1.15 + (0.3 if title else 0)
@@ -159,6 +159,7 @@ def show_kernels(kernels: dict[str, Tensor], *, outputs: int | None = None) -> F
 
     signed = FuncFormatter(lambda v, _: "0" if v == 0 else f"{v:+.2g}".replace("-", "−"))
 
+    figure_checks.kernel_blocks(kernels, outputs)
     blocks = {name: w.detach()[:outputs] for name, w in kernels.items()}
     columns = max(w.shape[0] for w in blocks.values())
     rows = [w.shape[1] for w in blocks.values()]
@@ -196,14 +197,14 @@ def show_feature_maps(
     maps continues on the next rows. Every map is drawn large enough to show its pixels (one
     inch at 80 dpi), on its own grey scale, from its lowest value (black) to its highest
     (white), so maps can be compared in pattern but not in strength. Layers are shown as they
-    output their maps: a convolution before the ReLU that ``forward`` applies after it.
+    output their maps: a convolution before the ReLU that ``forward`` applies after it. The
+    model is run as :func:`trace_shapes` runs it, and left as it was.
     """
     import matplotlib.pyplot as plt
 
+    figure_checks.feature_maps(model, image, layers)
     trace = {t.name: t for t in trace_shapes(model, image.unsqueeze(0), keep_outputs=True)}
-    missing = [name for name in layers if name not in trace]
-    if missing:
-        raise ValueError(f"no leaf layer named {missing} in the model; it has {list(trace)}")
+    figure_checks.map_layers(trace, layers)
     maps = {name: trace[name].output[0] for name in layers}
     rows = [(name, i) for name in layers for i in range(0, len(maps[name]), per_row)]
     width = min(per_row, max(len(m) for m in maps.values()))
@@ -233,6 +234,7 @@ def show_confusion_matrix(counts: Tensor) -> Figure:
     """
     import matplotlib.pyplot as plt
 
+    figure_checks.count_table(counts)
     values = counts.numpy()
     fig, ax = plt.subplots(figsize=(5.4, 4.6), dpi=80)
     image = ax.imshow(np.log10(values + 1), cmap="cividis")

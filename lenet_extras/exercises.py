@@ -2,13 +2,18 @@
 
 The questions and hints are data, in exercises.toml; each right answer is computed by
 PyTorch in the named function of answers.py. ``check`` prints a verdict: the first wrong
-try gets a hint to the idea, the next ones a hint to the arithmetic as well.
+try gets a hint to the idea, the next ones a hint to the arithmetic as well. An answer
+written as text is read as the number, shape or True/False it spells ("24", "(7, 10)",
+"7 x 10", "true"); one that cannot be read as the kind of answer asked for is told how to
+write it, and that costs no try.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +23,7 @@ import numpy as np
 import torch
 
 from lenet_extras import answers
+from lenet_extras.code_checks import Form
 
 EXERCISES: dict[str, dict[str, Any]] = tomllib.loads(
     (Path(__file__).with_name("exercises.toml")).read_text(encoding="utf-8")
@@ -29,7 +35,7 @@ _wrong_tries: dict[str, int] = {}
 class Verdict:
     """What :func:`grade` says about an answer."""
 
-    status: Literal["correct", "wrong", "unanswered"]
+    status: Literal["correct", "wrong", "unreadable", "unanswered"]
     message: str
 
     def __str__(self) -> str:
@@ -37,7 +43,8 @@ class Verdict:
 
 
 def check(exercise: str, answer: Any) -> None:
-    """Print whether an answer is right, with a hint when it is not."""
+    """Print whether an answer is right, with a hint when it is not (a wrong answer counts as
+    a try; an unreadable one does not)."""
     verdict = grade(exercise, answer, tries=_wrong_tries.get(exercise, 0))
     if verdict.status == "wrong":
         _wrong_tries[exercise] = _wrong_tries.get(exercise, 0) + 1
@@ -50,9 +57,17 @@ def grade(exercise: str, answer: Any, *, tries: int = 0) -> Verdict:
     """Compare an answer with the truth computed by PyTorch; never raises for an answer.
 
     ``tries`` is the number of wrong answers given before: from the second on, both hints.
+    Grading leaves torch's random state as it was.
     """
+    if not isinstance(exercise, str):
+        raise TypeError(f"exercise must be its number as text, such as '02.4', got {exercise!r}")
     if exercise not in EXERCISES:
         raise KeyError(f"no exercise {exercise!r}; the exercises are {', '.join(EXERCISES)}")
+    with torch.random.fork_rng(devices=[]):
+        return _grade(exercise, answer, tries)
+
+
+def _grade(exercise: str, answer: Any, tries: int) -> Verdict:
     task = EXERCISES[exercise]
     if answer is None or answer is ... or (isinstance(answer, str) and not answer.strip()):
         return Verdict("unanswered", f"{exercise}: not answered yet. {task['question']}")
@@ -65,30 +80,57 @@ def grade(exercise: str, answer: Any, *, tries: int = 0) -> Verdict:
             problem = f"checking it raised {type(exc).__name__}: {exc}"
         if problem is None:
             return Verdict("correct", f"{exercise}: correct.")
+        if isinstance(problem, Form):
+            return Verdict("unreadable", f"{exercise}: {problem}. {NO_TRY}")
         return Verdict("wrong", f"{exercise}: not yet: {problem}. Hint: {hints}.")
-    truth = truth_of()
+    truth, kind = truth_of(), task["kind"]
     try:
-        right = _matches(answer, truth, task["kind"])
-    except Exception:  # an odd object that cannot even be compared is not the answer
-        right = False
-    if right:
+        value = _read(answer, kind)
+    except Exception:  # an odd object that cannot even be read
+        value = None
+    if value is None:
+        what, how = READABLE[kind]
+        shown = _as_text(answer)
+        return Verdict("unreadable", f"{exercise}: {shown} is not {what}: {how}. {NO_TRY}")
+    if _matches(value, truth, kind):
         return Verdict("correct", f"{exercise}: correct, {_as_text(truth)}.")
     return Verdict("wrong", f"{exercise}: not quite ({_as_text(answer)}). Hint: {hints}.")
 
 
-def _matches(answer: Any, truth: Any, kind: str) -> bool:
-    """Whether the answer, in any reasonable form of its kind, equals the truth."""
+NO_TRY = "This does not count as a try."
+READABLE = {  # kind: (what an answer must be, how to write one)
+    "number": ("a number", "write one, such as 12 or 0.5"),
+    "shape": ("a shape", "write it as a tuple of whole numbers, such as (2, 3)"),
+    "bool": ("True or False", "write True or False"),
+    "name": ("a name", "write it as text in quotes, as print() shows it"),
+}
+
+
+def _read(answer: Any, kind: str) -> Any:
+    """The answer as a value of its kind (a float, a tuple of ints, a bool, a name or a class),
+    or None when it cannot be read as one."""
     if kind == "name":
-        if isinstance(answer, type):
-            return answer is truth
-        return isinstance(answer, str) and answer.strip() in _names(truth)
+        if isinstance(answer, str):
+            return answer.strip()
+        return answer if isinstance(answer, type) or inspect.isroutine(answer) else None
     if kind == "bool":
-        return _as_bool(answer) is truth
+        return _as_bool(answer)
     if kind == "shape":
-        shape = _as_shape(answer)
-        return shape is not None and shape == tuple(truth)
-    number = _as_number(answer)
-    return number is not None and math.isclose(number, truth, rel_tol=1e-9, abs_tol=1e-9)
+        return _as_shape(answer)
+    return _as_number(answer)
+
+
+def _matches(value: Any, truth: Any, kind: str) -> bool:
+    """Whether a value read from an answer equals the truth."""
+    if kind == "name":
+        if isinstance(value, type):
+            return value is truth
+        return isinstance(value, str) and value in _names(truth)
+    if kind == "bool":
+        return value is truth
+    if kind == "shape":
+        return value == tuple(truth)
+    return math.isclose(value, truth, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _names(value: Any) -> set[str]:
@@ -100,21 +142,31 @@ def _names(value: Any) -> set[str]:
 
 def _as_bool(value: Any) -> bool | None:
     if isinstance(value, str):
-        return {"True": True, "False": False}.get(value.strip())
+        return {"true": True, "false": False}.get(value.strip().lower())
     if isinstance(value, torch.Tensor) and value.dtype == torch.bool and value.numel() == 1:
         value = value.item()
     return bool(value) if isinstance(value, bool | np.bool_) else None
 
 
 def _as_shape(value: Any) -> tuple[int, ...] | None:
+    if isinstance(value, str):
+        value = _shape_in_text(value)
     if isinstance(value, torch.Tensor | np.ndarray):
         value = value.tolist()
     if not isinstance(value, tuple | list | torch.Size):
         return None
     sides = [_as_number(v) for v in value]
-    if any(n is None or not n.is_integer() for n in sides):
+    if not sides or any(n is None or not n.is_integer() for n in sides):
         return None
     return tuple(int(n) for n in sides)
+
+
+def _shape_in_text(text: str) -> list[str] | None:
+    """'(7, 10)', '[7, 10]', 'torch.Size([7, 10])', '7 x 10', '7×10': the sides, as text."""
+    inner = re.sub(r"^\s*(torch\.)?Size\(|\)\s*$", "", text.strip()) if "Size" in text else text
+    inner = inner.strip().strip("()[]").strip()
+    sides = [s for s in re.split(r"\s*(?:,|[xX×*]|\bby\b)\s*|\s+", inner) if s]
+    return sides if sides and all(re.fullmatch(r"\d+", s) for s in sides) else None
 
 
 def _as_number(value: Any) -> float | None:
@@ -130,8 +182,9 @@ def _number_or_none(value: Any) -> float | None:
     elif isinstance(value, np.ndarray):
         value = value.item() if value.size == 1 else None
     if isinstance(value, str):
+        digits = re.sub(r"(?<=\d)[,_ ](?=\d)", "", value.strip())
         try:
-            value = float(value.replace(",", "").replace("_", ""))
+            value = float(digits)
         except ValueError:
             return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -150,6 +203,8 @@ def _as_text(value: Any) -> str:
 def _text(value: Any) -> str:
     if isinstance(value, type):
         return f"{value.__module__}.{value.__qualname__}"
+    if inspect.isroutine(value):
+        return f"the function {value.__name__}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, tuple | torch.Size):

@@ -9,13 +9,13 @@ and counts shown are PyTorch's own, never a copy of the rule. The widgets in
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn as nn
 
-from lenet_helpers import Table, trace_shapes
+from lenet_extras.layer_table import SizeTable, model_sizes
 
 __all__ = ["LECTURE_SETTINGS", "SizeTable", "lenet_sizes", "model_sizes"]
 
@@ -27,19 +27,9 @@ for _name, _kernel, _stride in (("conv1", 5, 1), ("pool1", 2, 2), ("conv2", 5, 1
     if _name.startswith("conv"):
         LECTURE_SETTINGS[f"{_name}_dilation"] = 1
 _SMALLEST = {"input_size": 1, "kernel": 1, "stride": 1, "padding": 0, "dilation": 1}
-
-
-class SizeTable(Table):
-    """A :class:`Table` with the flatten width fc1 needs, the total, and one note per remark."""
-
-    def __init__(self, columns, rows, *, flatten=None, total=None, notes=()) -> None:
-        super().__init__(columns, rows)
-        self.flatten: int | None = flatten
-        self.total: int | None = total
-        self.notes: list[str] = list(notes)
-
-    def __repr__(self) -> str:
-        return "\n".join([super().__repr__(), *self.notes])
+# The largest: far past the controls' ranges, small enough that the real layers built for a
+# table fit in memory in a moment (a 512x512 input gives fc1 30 million weights).
+_LARGEST = {"input_size": 512, "kernel": 64, "stride": 64, "padding": 64, "dilation": 16}
 
 
 def _dims(shape: Sequence[int]) -> str:
@@ -61,9 +51,12 @@ def _settings(given: dict[str, Any]) -> dict[str, int]:
         raise TypeError(f"unknown setting(s) {unknown}; the settings are {list(LECTURE_SETTINGS)}")
     settings = LECTURE_SETTINGS | given
     for name, value in settings.items():
-        smallest = _SMALLEST[name if name == "input_size" else name.split("_")[1]]
+        kind = name if name == "input_size" else name.split("_")[1]
+        smallest, largest = _SMALLEST[kind], _LARGEST[kind]
         if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
             raise ValueError(f"{name} must be an int of at least {smallest}, got {value!r}")
+        if value > largest:
+            raise ValueError(f"{name} must be at most {largest} in the explorer, got {value}")
     return settings
 
 
@@ -175,65 +168,3 @@ def lenet_sizes(**settings: int) -> SizeTable:
         row["vs lecture"] = "" if same else "changed"
     columns = ["layer", "output", "parameters", "lecture output", "lecture parameters"]
     return SizeTable([*columns, "vs lecture"], rows, flatten=flatten, total=total, notes=notes)
-
-
-def model_sizes(model: nn.Module, input_shape: Sequence[int]) -> SizeTable:
-    """Each leaf layer's output shape and parameter count for one input (03).
-
-    ``input_shape`` is one example's shape without the batch dimension, e.g. (1, 28, 28);
-    the model runs once on zeros of shape (1, *input_shape), shapes recorded with forward
-    hooks (:func:`lenet_helpers.trace_shapes`). A model that cannot take that shape is refused
-    with a ``ValueError`` naming the layer where it fails.
-    """
-    if not isinstance(model, nn.Module):
-        hint = " (a class: create the model first, e.g. LeNet())"
-        is_class = isinstance(model, type) and issubclass(model, nn.Module)
-        raise TypeError(
-            f"expected a torch.nn.Module, got {type(model).__name__}{hint if is_class else ''}"
-        )
-    shape = tuple(input_shape) if isinstance(input_shape, Sequence) else None
-    if not shape or not all(
-        isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape
-    ):
-        raise ValueError(
-            "input_shape must be one example's shape without the batch dimension, as positive "
-            f"ints, e.g. (1, 32, 32); got {input_shape!r}"
-        )
-    entered: list[str] = []
-    finished: list[str] = []
-
-    def track(where: list[str], name: str) -> Callable[..., None]:
-        return lambda *_: where.append(name)
-
-    leaves = [(n, m) for n, m in model.named_modules() if next(m.children(), None) is None]
-    handles = [m.register_forward_pre_hook(track(entered, n)) for n, m in leaves]
-    handles += [m.register_forward_hook(track(finished, n)) for n, m in leaves]
-    try:
-        trace = trace_shapes(model, torch.zeros(1, *shape))
-    except (RuntimeError, ValueError) as error:
-        cause = str(error).splitlines()[0]
-        if not entered:
-            where = "before its first layer"
-        elif len(finished) < len(entered):
-            where = f"in layer {entered[-1]} ({type(model.get_submodule(entered[-1])).__name__})"
-        else:
-            where = f"right after layer {entered[-1]}, in the model's forward code"
-        raise ValueError(
-            f"{type(model).__name__} cannot take input of shape {shape}: it fails {where}: {cause}"
-        ) from None
-    finally:
-        for handle in handles:
-            handle.remove()
-    rows = [{"layer": "input", "output": _dims(shape)}]
-    rows += [
-        {
-            "layer": step.name,
-            "type": type(step.layer).__name__,
-            "output": _dims(step.output_shape[1:]),
-            "parameters": _numel(step.layer),
-        }
-        for step in trace
-    ]
-    total = sum(p.numel() for p in model.parameters())
-    rows.append({"layer": "total", "parameters": total})
-    return SizeTable(["layer", "type", "output", "parameters"], rows, total=total)

@@ -10,6 +10,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from lenet_extras import checks
+
 
 def pad_to_32(images: Tensor) -> Tensor:
     """Pad 28x28 images with two zero pixels on every side, to 32x32 (introduced in 05).
@@ -37,6 +39,7 @@ class Subsampling(nn.Module):
 
     def __init__(self, channels: int) -> None:
         super().__init__()
+        channels = checks.integer("channels", channels, at_least=1)
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
 
@@ -61,6 +64,12 @@ class PartialConv2d(nn.Module):
 
     def __init__(self, connections: Sequence[Sequence[int]], kernel_size: int = 5) -> None:
         super().__init__()
+        kernel_size = checks.integer("kernel_size", kernel_size, at_least=1)
+        if not _is_table(connections):
+            raise TypeError(
+                "connections must list, for each output map, the input maps it reads, such as "
+                f"[(0, 1, 2), (1, 2, 3)]; got {checks.describe(connections)}"
+            )
         self.connections = [tuple(c) for c in connections]
         for j, inputs in enumerate(self.connections):
             weight = torch.empty(1, len(inputs), kernel_size, kernel_size)
@@ -77,6 +86,15 @@ class PartialConv2d(nn.Module):
         return torch.cat(maps, 1) + self.bias.view(1, -1, 1, 1)
 
 
+def _is_table(connections: object) -> bool:
+    """A non-empty sequence of non-empty sequences of input map numbers."""
+    rows = connections if isinstance(connections, Sequence) else ()
+    return bool(rows) and all(
+        isinstance(r, Sequence) and r and all(isinstance(i, int) and i >= 0 for i in r)
+        for r in rows
+    )
+
+
 class RBFOutput(nn.Module):
     """LeNet-5's output layer: one Euclidean radial basis unit per class (introduced in 06).
 
@@ -88,7 +106,9 @@ class RBFOutput(nn.Module):
 
     def __init__(self, in_features: int = 84, classes: int = 10, seed: int = 1998) -> None:
         super().__init__()
-        generator = torch.Generator().manual_seed(seed)
+        in_features = checks.integer("in_features", in_features, at_least=1)
+        classes = checks.integer("classes", classes, at_least=1)
+        generator = torch.Generator().manual_seed(checks.integer("seed", seed))
         codes = torch.randint(0, 2, (classes, in_features), generator=generator) * 2.0 - 1.0
         self.register_buffer("centres", codes)
 

@@ -41,6 +41,8 @@ def load_mnist(
     """
     if split not in _MNIST_SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if not isinstance(root, str | Path):
+        raise TypeError(f"root must be a folder, as a str or Path, got {type(root).__name__}")
     image_name, label_name, count = _MNIST_SPLITS[split]
     images = _read_idx(Path(root) / f"{image_name}.gz", magic=0x803, dims=(count, 28, 28))
     labels = _read_idx(Path(root) / f"{label_name}.gz", magic=0x801, dims=(count,))

@@ -194,9 +194,9 @@ def test_model_sizes_of_a_small_sequential():
 
 
 def test_model_sizes_refuses_what_is_not_a_module():
-    with pytest.raises(TypeError, match="expected a torch.nn.Module, got list"):
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module, got a list"):
         model_sizes([nn.Linear(2, 2)], (2,))
-    with pytest.raises(TypeError, match=r"got type \(a class: create the model first"):
+    with pytest.raises(TypeError, match=r"got the class Linear \(create one from it first"):
         model_sizes(nn.Linear, (2,))
     for bad in [(0, 3), "1x32x32", (1.5, 3), ()]:
         with pytest.raises(ValueError, match="input_shape must be one example's shape"):

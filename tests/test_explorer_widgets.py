@@ -79,7 +79,7 @@ def test_explore_shows_the_refusal_when_a_slider_breaks_the_model():
 
 
 def test_explore_refuses_bad_input_at_once():
-    with pytest.raises(TypeError, match="expected a torch.nn.Module, got str"):
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module, got 'LeNet'"):
         explore("LeNet", (1, 32, 32))
     with pytest.raises(ValueError, match="it fails in layer 3"):
         explore(small_model(), (1, 20, 20))

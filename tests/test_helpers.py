@@ -65,17 +65,50 @@ def test_size_rule_matches_maxpool2d(kernel, stride, dilation):
 @pytest.mark.parametrize(
     "kwargs, error, words",
     [
-        ({"size": (28, 28), "kernel_size": 5}, TypeError, "'tuple' object cannot be interpreted"),
-        ({"size": 28.0, "kernel_size": 5}, TypeError, "'float' object cannot be interpreted"),
-        ({"size": 0, "kernel_size": 1}, ValueError, "at least 1 .* got size=0"),
-        ({"size": 28, "kernel_size": 5, "stride": 0}, ValueError, "got .*stride=0"),
-        ({"size": 28, "kernel_size": 5, "padding": -1}, ValueError, "got .*padding=-1"),
+        ({"size": (28, 28), "kernel_size": 5}, TypeError, r"size must be one whole number, got a"),
+        (
+            {"size": 28.0, "kernel_size": 5},
+            TypeError,
+            r"^size must be a whole number \(an int\), got 28.0$",
+        ),
+        ({"size": True, "kernel_size": 1}, TypeError, r"^size must be a whole number .*got True$"),
+        (
+            {"size": 28, "kernel_size": torch.tensor(5.0)},
+            TypeError,
+            r"^kernel_size must be a whole",
+        ),
+        ({"size": 0, "kernel_size": 1}, ValueError, r"^size must be at least 1, got 0$"),
+        (
+            {"size": 28, "kernel_size": 5, "stride": 0},
+            ValueError,
+            r"^stride must be at least 1, got 0$",
+        ),
+        ({"size": 28, "kernel_size": 5, "padding": -1}, ValueError, r"^padding must be at least 0"),
         ({"size": 4, "kernel_size": 5}, ValueError, "no output: .* spans 5 pixels .* only 4"),
+        ({"size": 8, "kernel_size": 3, "padding": 2, "pooling": True}, ValueError, "at most half"),
+        ({"size": 8, "kernel_size": 3, "pooling": 1}, TypeError, "^pooling must be True or False"),
     ],
 )
 def test_size_rule_rejects_bad_arguments_clearly(kwargs, error, words):
-    with pytest.raises(error, match=words):
+    with pytest.raises(error, match=words) as raised:
         lh.conv_output_size(**kwargs)
+    assert "\n" not in str(raised.value)
+
+
+def test_pooling_refused_by_the_rule_exactly_where_pytorch_refuses_it():
+    """conv_output_size(..., pooling=True) answers where PyTorch's pooling layers give an
+    output, and refuses where they refuse the padding."""
+    for kernel, padding, dilation in itertools.product(range(1, 6), range(0, 5), (1, 2)):
+        pools = [nn.MaxPool2d((1, kernel), 1, (0, padding), dilation=(1, dilation))]
+        if dilation == 1:
+            pools.append(nn.AvgPool2d((1, kernel), 1, (0, padding)))
+        for pool, size in itertools.product(pools, (1, 4, 9)):
+            expected = real_length(pool, size)
+            try:
+                got = lh.conv_output_size(size, kernel, 1, padding, dilation, pooling=True)
+            except ValueError:
+                got = None
+            assert got == expected, (pool, size)
 
 
 def test_size_rule_table_handles_string_padding():
@@ -170,6 +203,81 @@ def test_lenet_unbatched_image_would_run_through_pytorchs_own_layers():
     """The check is a choice: PyTorch's conv and pool layers do take one (C, H, W) image."""
     net = lh.LeNet()
     assert net.features(torch.zeros(1, 32, 32)).shape == (16, 5, 5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (
+            {"input_size": 12},
+            ValueError,
+            r"^input_size=12 is too small .* conv2 gets 4x4 maps.*is 16$",
+        ),
+        (
+            {"input_size": 8, "conv1_padding": 2},
+            ValueError,
+            r"smallest input_size that works is 12",
+        ),
+        ({"input_size": 28.0}, TypeError, r"^input_size must be a whole number"),
+        ({"input_size": 0}, ValueError, r"^input_size must be at least 1, got 0$"),
+        ({"conv1_padding": -2}, ValueError, r"^conv1_padding must be at least 0, got -2$"),
+        ({"verbose": "yes"}, TypeError, r"^verbose must be True or False, got 'yes'$"),
+    ],
+)
+def test_lenet_refuses_settings_it_cannot_be_built_with(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        lh.LeNet(**kwargs)
+
+
+def test_lenet_smallest_input_is_the_smallest_pytorch_runs():
+    for padding in (0, 1, 2):
+        with pytest.raises(ValueError) as raised:
+            lh.LeNet(input_size=1, conv1_padding=padding)
+        smallest = int(str(raised.value).rsplit(" ", 1)[1])
+        net = lh.LeNet(input_size=smallest, conv1_padding=padding)
+        assert net(torch.zeros(1, 1, smallest, smallest)).shape == (1, 10)
+        layers = [nn.Conv2d(1, 6, 5, padding=padding), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5)]
+        with pytest.raises(RuntimeError):  # PyTorch's own layers refuse one pixel less
+            nn.Sequential(*layers, nn.MaxPool2d(2))(torch.zeros(1, 1, smallest - 1, smallest - 1))
+
+
+def test_lenet_refuses_a_size_it_cannot_hold_and_names_the_largest_it_builds():
+    for side in (32, 36, 101):  # the count it checks is PyTorch's own
+        assert lh.LeNet(input_size=side).fc1.weight.numel() == lh._fc1_weights(side)
+    with pytest.raises(ValueError, match="would give fc1 .* weights") as raised:
+        lh.LeNet(input_size=1000)
+    largest = int(str(raised.value).rsplit(" ", 1)[1])
+    assert lh._fc1_weights(largest) <= lh.LARGEST_FC1 < lh._fc1_weights(largest + 1)
+    with pytest.raises(ValueError, match=f"up to {largest}$"):
+        lh.LeNet(input_size=largest + 1)
+
+
+@pytest.mark.parametrize(
+    "batch, words",
+    [
+        (
+            torch.zeros(2, 1, 32, 32, dtype=torch.float64),
+            r"weights are torch.float32 but the batch is torch.float64: .*x.to\(torch.float32\)$",
+        ),
+        (
+            torch.zeros(2, 1, 32, 32, dtype=torch.uint8),
+            r"the batch is torch.uint8: convert it with x.float\(\) / 255$",
+        ),
+        (
+            torch.zeros(2, 1, 32, 32, device="meta"),
+            r"^the batch is on meta but the model's parameters are on cpu",
+        ),
+    ],
+)
+def test_lenet_refuses_a_batch_of_another_dtype_or_device_in_one_sentence(batch, words):
+    with pytest.raises(ValueError, match=words):
+        lh.LeNet()(batch)
+
+
+def test_lenet_in_float64_takes_float64():
+    assert (
+        lh.LeNet().double()(torch.zeros(1, 1, 32, 32, dtype=torch.float64)).dtype == torch.float64
+    )
 
 
 def test_lenet_variants_follow_the_size_rule():
@@ -374,3 +482,83 @@ def test_expect_error_lets_other_errors_through():
     with pytest.raises(KeyError):
         with lh.expect_error(ValueError):
             raise KeyError("not this one")
+
+
+def test_expect_error_refuses_what_is_not_an_exception_class():
+    for wrong in ("ValueError", ValueError("x"), int):
+        with pytest.raises(TypeError, match="takes exception classes, such as ValueError"):
+            with lh.expect_error(wrong):
+                raise ValueError("never reached")
+
+
+# --- tables that add up -------------------------------------------------------------------
+
+
+def tied() -> nn.Sequential:
+    """Two linear layers sharing one weight tensor (tied weights), and a frozen third."""
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3), nn.Linear(3, 2))
+    model[2].weight = model[0].weight
+    model[3].requires_grad_(False)
+    return model
+
+
+def test_parameter_table_counts_a_tied_weight_once():
+    model = tied()
+    table = lh.parameter_table(model)
+    total = table.rows[-1]
+    assert total["numel"] == lh.count_parameters(model, trainable_only=False)
+    assert total["numel"] == sum(p.numel() for p in model.parameters()) == 3 * 3 + 3 + 3 + 8
+    assert sum(table.column("numel")[:-1]) == total["numel"]  # the rows add up
+    row = {r["layer"]: r for r in table.rows}["2"]
+    assert row["numel"] == 3 and row["tensors"] == "3×3 (= 0.weight), 3"
+    assert row["by formula"] == 12 and row["agrees"] is True  # the layer's own size
+    assert table.notes == ["2.weight is 0.weight, the same tensor: counted once"]
+    assert "counted once" in repr(table)
+
+
+def test_parameter_table_has_a_trainable_column_that_follows_requires_grad():
+    model = tied()
+    table = lh.parameter_table(model)
+    assert table.column("trainable") == [12, 3, 0, 15]
+    assert table.rows[-1]["trainable"] == lh.count_parameters(model)
+    net = lh.LeNet()
+    net.conv1.weight.requires_grad_(False)
+    rows = {r["layer"]: r for r in lh.parameter_table(net).rows}
+    assert rows["conv1"]["trainable"] == 6 and rows["conv1"]["numel"] == 156
+    assert rows["total"]["trainable"] == lh.count_parameters(net) == 61_706 - 150
+
+
+def test_size_rule_table_shows_every_tensor_a_layer_returns():
+    table = lh.size_rule_table(nn.MaxPool2d(2, return_indices=True), torch.zeros(1, 3, 8, 8))
+    (row,) = table.rows
+    values, indices = nn.MaxPool2d(2, return_indices=True)(torch.zeros(1, 3, 8, 8))
+    dims = ["×".join(map(str, t.shape[1:])) for t in (values, indices)]
+    assert row["actual"] == ", ".join(dims)
+    assert row["agrees"] is True  # the rule predicts the values' size
+
+
+def test_trace_shapes_numbers_the_calls_of_a_layer_used_again():
+    relu = nn.ReLU()
+    model = nn.Sequential(nn.Linear(4, 5), relu, nn.Linear(5, 6), relu)
+    trace = lh.trace_shapes(model, torch.zeros(2, 4))
+    assert [(t.name, t.call) for t in trace] == [("0", 1), ("1", 1), ("2", 1), ("1", 2)]
+    assert lh.call_labels(trace) == ["0", "1 (call 1 of 2)", "2", "1 (call 2 of 2)"]
+    assert [t.output_shape for t in trace] == [torch.Size([2, 5])] * 2 + [torch.Size([2, 6])] * 2
+    cell = nn.LSTMCell(3, 4)
+    (step,) = lh.trace_shapes(cell, torch.zeros(2, 3))
+    assert step.output_shapes == tuple(t.shape for t in cell(torch.zeros(2, 3)))
+
+
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda: lh.Table("ab", []), TypeError, "^columns must be a list of names, got 'ab'$"),
+        (lambda: lh.Table(["a", "a"], []), ValueError, "^columns must differ"),
+        (lambda: lh.Table(["a"], [{"b": 1}]), ValueError, r"^row 0 has \['b'\], which is not"),
+        (lambda: lh.Table(["a"], [[1]]), TypeError, "^row 0 must be a dict"),
+        (lambda: lh.Table(["a"], []).column("b"), KeyError, "no column 'b'; the columns are"),
+    ],
+)
+def test_table_refuses_rows_it_would_not_print(make, error, words):
+    with pytest.raises(error, match=words):
+        make()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tools import navigation, nbio
+from tools.cli import ToolError
 
 REPO = nbio.REPO
 
@@ -75,7 +76,7 @@ def test_an_added_notebook_gets_header_colab_cell_and_footer(checkout):
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Something new.")])
     nbio.write(checkout / "notebooks" / "07_extra.ipynb", nb)
-    with pytest.raises(ValueError, match="missing from notebooks/contents.toml: 07_extra.ipynb"):
+    with pytest.raises(ToolError, match="notebooks missing from the table: 07_extra.ipynb"):
         navigation.planned_changes(checkout)
     table = checkout / "notebooks" / "contents.toml"
     table.write_text(

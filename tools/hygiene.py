@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools import nbio
+from tools import cli, nbio
 
 MAX_NOTEBOOK_BYTES = 1_000_000  # about 1 MB per notebook
 MAX_IMAGE_BYTES = 150_000  # per embedded PNG, decoded
@@ -221,13 +221,14 @@ def problems(path: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    paths = [Path(a) for a in (argv if argv is not None else sys.argv[1:])] or sorted(
-        nbio.NOTEBOOKS.glob("*.ipynb")
-    )
+    parser = cli.parser(__doc__)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: all in notebooks/")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted(nbio.NOTEBOOKS.glob("*.ipynb"))
     found = [p for path in paths for p in problems(path)]
     print("\n".join(found) if found else f"{len(paths)} notebook(s): no hygiene problems")
     return 1 if found else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

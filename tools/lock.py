@@ -13,7 +13,6 @@ copied to its top decide which build pip takes, as for learners.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools import layers
+from tools import atomic, cli, layers
 
 PLATFORM, PYTHON = "x86_64-manylinux_2_28", "3.11"
 HEADER = """\
@@ -81,21 +80,18 @@ def compile_lock(upgrade: bool = False, uv: str = "uv") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = cli.parser(__doc__)
     parser.add_argument("--upgrade", action="store_true", help="ignore today's pins")
     args = parser.parse_args(argv)
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
     try:
         text = compile_lock(args.upgrade, uv)
     except RuntimeError as error:
-        print(error, file=sys.stderr)
-        return 1
-    temporary = layers.LOCK.with_suffix(".tmp")
-    temporary.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(temporary, layers.LOCK)  # never a half-written lock
+        raise cli.ToolError(str(error)) from None
+    atomic.write_text(layers.LOCK, text)  # never a half-written lock
     print(f"wrote {layers.LOCK.name}: {len(layers.lock_pins())} packages pinned")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

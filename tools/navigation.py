@@ -21,19 +21,18 @@ address the tool keeps equal to the table's release and repository.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import yaml
 
-from tools import nbio
+from tools import atomic, cli, nbio
+from tools.cli import ToolError
+from tools.contents import load_contents
 
-CONTENTS = "notebooks/contents.toml"
 WRITTEN_BY = "written by tools/navigation.py: edit notebooks/contents.toml, not this cell"
 HEADER, FOOTER = "<!-- nav:header", "<!-- nav:footer"
 COLAB_TAG = "colab-setup"  # the Colab cell's tag: how the tool finds it again
@@ -43,27 +42,6 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 NAV_TAG = "nav"  # on every cell this tool writes; the site filters on it (site/companion.py)
 CITATION = "CITATION.cff"
 CC_BY_NC_SA = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
-
-
-def load_contents(root: Path = nbio.REPO) -> dict[str, Any]:
-    """The table, checked for the fields every entry needs."""
-    path = root / CONTENTS
-    with path.open("rb") as f:
-        contents = tomllib.load(f)
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", contents.get("repository", "")):
-        raise ValueError(
-            f"{path}: repository must be 'owner/name', got {contents.get('repository')!r}"
-        )
-    if not re.fullmatch(r"[\w.-]+", contents.get("release", "")):
-        raise ValueError(
-            f"{path}: release must be a git tag or branch, such as 'v2.0', "
-            f"got {contents.get('release')!r}"
-        )
-    for entry in contents["notebooks"]:
-        missing = {"file", "title", "lecture"} - entry.keys()
-        if missing:
-            raise ValueError(f"{path}: entry {entry} lacks {sorted(missing)}")
-    return contents
 
 
 def binder_url(contents: dict[str, Any], file: str | None = None) -> str:
@@ -254,29 +232,25 @@ def render_readme(text: str, contents: dict[str, Any], cite: str | None = None) 
     for name, block in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:start[^>]*-->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
-            raise ValueError(
-                f"README.md lacks the markers <!-- {name}:start --> ... <!-- {name}:end -->"
+            raise ToolError(
+                f"README.md lacks the markers <!-- {name}:start --> ... <!-- {name}:end -->; "
+                "nothing was written"
             )
         text = pattern.sub(lambda m, block=block: m.group(1) + block + "\n" + m.group(2), text)
     return text
 
 
 def planned_changes(root: Path = nbio.REPO) -> dict[Path, str]:
-    """Every file under ``root`` the tool would change, with the text it would write."""
+    """Every file under ``root`` the tool would change, with the text it would write. The
+    table and every notebook are read and checked before anything is written."""
     contents = load_contents(root)
     notebooks = root / "notebooks"
     changes: dict[Path, str] = {}
     for index, entry in enumerate(contents["notebooks"]):
         path = notebooks / entry["file"]
-        if not path.exists():
-            raise FileNotFoundError(f"{entry['file']} is listed in {CONTENTS} but does not exist")
         text = nbio.dumps(nbio.normalise(navigate(nbio.read(path), contents, index)))
         if text != path.read_text(encoding="utf-8"):
             changes[path] = text
-    listed = {entry["file"] for entry in contents["notebooks"]}
-    unlisted = sorted(p.name for p in notebooks.glob("*.ipynb") if p.name not in listed)
-    if unlisted:
-        raise ValueError(f"notebooks missing from {CONTENTS}: {', '.join(unlisted)}")
     new_citation, cite = planned_citation(root, contents)
     if new_citation is not None:
         changes[root / CITATION] = new_citation
@@ -289,15 +263,16 @@ def planned_changes(root: Path = nbio.REPO) -> dict[Path, str]:
 
 
 def write_navigation(root: Path = nbio.REPO) -> list[Path]:
-    """Write every out-of-date file; return their paths (none on a second run)."""
+    """Write every out-of-date file, each atomically; return their paths (none on a second
+    run)."""
     changes = planned_changes(root)
     for path, text in changes.items():
-        path.write_text(text, encoding="utf-8", newline="\n")
+        atomic.write_text(path, text)
     return list(changes)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = cli.parser(__doc__)
     parser.add_argument(
         "--check", action="store_true", help="report out-of-date files, change nothing"
     )
@@ -311,4 +286,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -3,14 +3,19 @@
 Every tool that writes a notebook (refresh, navigation) goes through `write`: sorted keys,
 one-space indent, a final newline (the form JupyterLab itself saves), and metadata reduced to
 what is the same on every machine (widget views, whose model ids change on every run, are
-stored as their text and HTML only).
+stored as their text and HTML only). The file is replaced atomically (tools/atomic.py), and a
+notebook that cannot be read or is not valid is refused with one line naming it.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
+
+from tools import atomic
+from tools.cli import ToolError, where
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -36,8 +41,44 @@ CELL_METADATA_KEYS = ("tags", "mystnb", "jupyter", "cellView")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
+class NotebookError(ToolError, ValueError):
+    """A notebook that cannot be read, or is not a valid notebook: one line naming it."""
+
+
 def read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
+    """The notebook at ``path``; a missing, unreadable or invalid one raises NotebookError."""
+    name = where(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotebookError(f"{name}: no such notebook") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise NotebookError(f"{name}: cannot be read ({error})") from None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        restore = f": restore it with git checkout -- {name}" if _inside(path) else ""
+        raise NotebookError(
+            f"{name}: not valid JSON at line {error.lineno}, column {error.colno} "
+            f"({error.msg}){restore}"
+        ) from None
+    try:
+        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+    except Exception as error:  # nbformat's reader: not a notebook, unknown version
+        raise NotebookError(f"{name}: not a notebook ({_first_line(error)})") from None
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as error:
+        raise NotebookError(f"{name}: not a valid notebook ({_first_line(error)})") from None
+    return nb
+
+
+def _inside(path: Path) -> bool:
+    return Path(path).resolve().is_relative_to(REPO)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def dumps(nb: nbformat.NotebookNode) -> str:
@@ -93,10 +134,10 @@ def merge_streams(outputs: list) -> list:
 
 
 def write(path: Path, nb: nbformat.NotebookNode) -> bool:
-    """Write the notebook in the stable form; return whether the file's bytes changed."""
+    """Write the notebook in the stable form, atomically; return whether its bytes changed."""
     text = dumps(normalise(nb))
     old = path.read_text(encoding="utf-8") if path.exists() else None
     if text == old:
         return False
-    path.write_text(text, encoding="utf-8", newline="\n")
+    atomic.write_text(path, text)
     return True

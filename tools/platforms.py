@@ -31,7 +31,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from tools import layers, lock
+from tools import cli, layers, lock
 
 PYTHONS = ("3.11.0", "3.12", "3.13")
 BASE_LOCK = "repo2docker/buildpacks/conda/environment.py-3.11-linux-64.lock"
@@ -121,7 +121,8 @@ def base_image_python() -> str:
     return re.search(r"/python-(3\.11\.\d+)-", base_image_lock()).group(1)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    cli.parser(__doc__).parse_args(argv)
     start = time.perf_counter()
     by_name = {p.name: p for p in PLATFORMS}
     learners = layers.without_index_options(layers.LEARNERS)
@@ -177,4 +178,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

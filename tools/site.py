@@ -4,8 +4,13 @@
     python -m tools.site OUTDIR
 
 Sphinx with MyST-NB and the book theme, configured in site/conf.py: nothing is executed and
-nothing is fetched. Warnings are errors, so a broken link or a missing figure stops the build.
-Every build starts afresh (a few seconds): no page is left over from an earlier one.
+nothing is fetched. A notebook that the hygiene rules refuse (tools/hygiene.py: an error
+output, a warning, a figure without alt text ...) is not published: the build stops before
+Sphinx starts. Warnings are errors, so a broken link or a missing figure stops the build.
+Every build starts afresh (a few seconds) in a new folder, which replaces the old site only
+once the build succeeds: no page is left over from an earlier build, and a failed build
+leaves the old site whole. A failure is told in at most three lines; --debug shows all of
+Sphinx's output.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from tools import nbio
+from tools import cli, hygiene, nbio
 
 SITE = nbio.REPO / "_build" / "site"
 
@@ -29,24 +35,65 @@ def command(root: Path = nbio.REPO, out: Path | None = None) -> list[str]:
     ]  # fmt: skip
 
 
-def build(root: Path = nbio.REPO, out: Path | None = None) -> subprocess.CompletedProcess:
-    build_dir = root / "_build"
-    for folder in (build_dir / "doctrees", out or build_dir / "site"):
-        if folder.is_relative_to(build_dir):  # only ever what this tool writes
-            shutil.rmtree(folder, ignore_errors=True)
-    return subprocess.run(command(root, out), capture_output=True, text=True)
+def refused(root: Path = nbio.REPO) -> list[str]:
+    """What the hygiene rules refuse in the notebooks under ``root``, one line each."""
+    return [
+        p for path in sorted((root / "notebooks").glob("*.ipynb")) for p in hygiene.problems(path)
+    ]
+
+
+def build(
+    root: Path = nbio.REPO, out: Path | None = None, *, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Check the notebooks (unless ``check`` is False), then run Sphinx; the result as a
+    finished process (a refusal by the hygiene rules has exit status 1 and, on stderr, the
+    problems, one per line)."""
+    out = out or root / "_build" / "site"
+    problems = refused(root) if check else []
+    if problems:
+        return subprocess.CompletedProcess(command(root, out), 1, "", "\n".join(problems) + "\n")
+    shutil.rmtree(root / "_build" / "doctrees", ignore_errors=True)
+    # Into a new folder beside the old site, which it replaces only once Sphinx succeeds:
+    # a failed build leaves the old site whole.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".new"))
+    result = subprocess.run(command(root, new), capture_output=True, text=True)
+    if result.returncode == 0:
+        old = new.with_suffix(".old")
+        if out.exists():
+            out.rename(old)
+        new.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(new, ignore_errors=True)
+    return subprocess.CompletedProcess(
+        command(root, out), result.returncode, result.stdout, result.stderr
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    out = Path(args[0]).resolve() if args else SITE
-    result = build(out=out)
-    sys.stdout.write(result.stdout)
-    sys.stderr.write(result.stderr)
+    parser = cli.parser(__doc__)
+    parser.add_argument("out", nargs="?", type=Path, help="default: _build/site")
+    args = parser.parse_args(argv)
+    out = args.out.resolve() if args.out else SITE
+    problems = refused()
+    if problems:
+        more = f" (and {len(problems) - 1} more: python -m tools.hygiene lists them)"
+        raise cli.ToolError(f"not built: {problems[0]}{more if len(problems) > 1 else ''}")
+    result = build(out=out, check=False)
     if result.returncode == 0:
+        sys.stdout.write(result.stdout)
         print(f"site built in {out}: open it with python -m http.server -d {out}")
+        return 0
+    if args.debug:
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        return result.returncode
+    lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+    print(f"site: not built: Sphinx reported {len(lines)} line(s), the first:", file=sys.stderr)
+    for line in lines[:2] or [f"sphinx-build exited with status {result.returncode}"]:
+        print(f"  {line}", file=sys.stderr)
     return result.returncode
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))
