@@ -5,7 +5,8 @@
 
 Sphinx with MyST-NB and the book theme, configured in site/conf.py: nothing is executed and
 nothing is fetched. Warnings are errors, so a broken link or a missing figure stops the build.
-Every build starts afresh (a few seconds): no page is left over from an earlier one.
+Every build starts afresh (a few seconds): no page is left over from an earlier one. The site
+also gets the whole companion as one zip (tools/archive.py), which its pages offer for download.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools import nbio
+from tools import archive, nbio
 
 SITE = nbio.REPO / "_build" / "site"
 
@@ -30,10 +31,17 @@ def command(root: Path = nbio.REPO, out: Path | None = None) -> list[str]:
 
 
 def build(root: Path = nbio.REPO, out: Path | None = None) -> subprocess.CompletedProcess:
+    """Build the site into `out` (default _build/site/), the archive first: the pages name
+    its size. An archive that cannot be written fails the build with the cause in stderr."""
     build_dir = root / "_build"
-    for folder in (build_dir / "doctrees", out or build_dir / "site"):
+    out = out or build_dir / "site"
+    for folder in (build_dir / "doctrees", out):
         if folder.is_relative_to(build_dir):  # only ever what this tool writes
             shutil.rmtree(folder, ignore_errors=True)
+    try:
+        archive.build(root, out)
+    except (OSError, ValueError) as error:
+        return subprocess.CompletedProcess([], 1, "", f"the companion's archive: {error}\n")
     return subprocess.run(command(root, out), capture_output=True, text=True)
 
 
