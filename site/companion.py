@@ -51,7 +51,7 @@ def download_paragraph(contents: dict[str, Any], outdir: Path) -> str:
         f"**The whole companion, for a machine with no clone**: {archive_link(contents, outdir)}"
         " holds every notebook with its outputs, the helper code (`lenet_helpers`,"
         " `lenet_extras`), the MNIST files, the requirements files, the README and the"
-        " licences. Unzip it and follow its README to install (Python 3.11 to 3.13)."
+        " licences. Unzip it and follow its README to install it."
     )
 
 
