@@ -61,7 +61,8 @@ def run_with_peak(
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    peak, cpu = nb.cells[-1].outputs[0]["text"].split()
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)  # may come in pieces
+    peak, cpu = printed.split()
     return seconds, int(peak), float(cpu), nb
 
 
@@ -103,7 +104,7 @@ def exercise_minutes(kinds: list[str]) -> float:
 def main() -> None:
     floor_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BUILD_CELL)])
     _, floor, _, ran = run_with_peak(floor_nb, nbio.NOTEBOOKS)
-    version = ran.cells[0].outputs[0]["text"].split()
+    version = "".join(o.get("text", "") for o in ran.cells[0].outputs).split()
     print(f"PyTorch {version[0]}, {'CPU' if version[1] == 'cpu' else 'CUDA ' + version[1]} build")
     print(f"Floor: a fresh kernel after `import torch` peaks at {floor / 1e6:.0f} MB\n")
     kinds = exercises()
