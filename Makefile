@@ -73,7 +73,7 @@ nbval: env
 	$(NBVAL)
 
 browser: env
-	$(BIN)/pytest tests/test_browser.py tests/test_site.py -m browser
+	$(BIN)/pytest tests/test_browser.py tests/test_site.py tests/test_links.py -m browser
 
 ## The static site, into _build/site/: from the stored outputs, nothing executed, no network,
 ## with the whole companion as one zip beside it (tools/archive.py). View it with
