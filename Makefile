@@ -46,6 +46,16 @@ $(VENV)/.lock: requirements-lock.txt pyproject.toml $(if $(VENV_BROKEN),FORCE)
 
 env: $(VENV)/.lock
 
+## axe-core, for the site's accessibility check, exactly as package-lock.json pins it. Without
+## npm the check is skipped with a note (CI has npm, and requires the check).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): $(wildcard package.json package-lock.json)
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+	  echo "make: npm not found: the site's accessibility check (axe-core) will be skipped; install Node.js with npm to run it" >&2; \
+	fi
+
 ## Open the notebooks in JupyterLab, at the first one (as root, e.g. in a container, JupyterLab
 ## refuses to start without --allow-root).
 lab: $(VENV)/.learners
@@ -62,7 +72,7 @@ lint: env
 
 ## Unit tests, notebook hygiene, navigation, the browser checks (JupyterLab and the static site,
 ## which tests/test_site.py builds into _build/site/ first), and strict nbval (default threads).
-unit: env
+unit: env $(NODE_STAMP)
 	$(BIN)/pytest
 
 ## Strict nbval over every notebook once more, on one thread: outputs must not depend on it.
@@ -72,7 +82,7 @@ nbval-one-thread: env
 nbval: env
 	$(NBVAL)
 
-browser: env
+browser: env $(NODE_STAMP)
 	$(BIN)/pytest tests/test_browser.py tests/test_site.py tests/test_links.py -m browser
 
 ## The static site, into _build/site/: from the stored outputs, nothing executed, no network,
@@ -106,4 +116,4 @@ benchmark: env
 	$(BIN)/python -m benchmarks.class_needs
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info _build
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info _build node_modules

@@ -21,17 +21,19 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-# draw_lenet's geometry, in data units: a (C, H, W) volume is a box whose front face grows
-# with H and W, and whose depth grows with the square root of C; a flat vector is a bar
+# draw_lenet's geometry, in data units: a (C, H, W) volume is a stack of C sheets, one per
+# map (MAX_SHEETS at most), each sheet's face growing with H and W; a flat vector is a bar
 # whose height grows with the logarithm of its length.
 FACE_MIN, FACE_GROWTH = 0.4, 1.6  # face side = FACE_MIN + FACE_GROWTH * side / largest side
 FACE_ASPECT = 0.55  # faces are drawn narrower than tall, so wide networks fit the page
-DEPTH_MIN, DEPTH_PER_ROOT_CHANNEL = 0.12, 0.05
+SHEET_STEP, MAX_SHEETS = (0.036, 0.026), 16  # each further sheet, up and to the right
 BAR_WIDTH, BAR_MIN, BAR_GROWTH, BAR_REFERENCE = 0.14, 0.3, 1.7, 400
-GAP = 0.55  # between two stages
+GAP = 0.5  # between two stages
+MAX_WIDTH = 8.4  # inches: 672 px at 80 dpi, narrower than the notebook's column
 LEGEND = (
-    "Each box's face grows with the height and width of its maps, its depth with √(number of "
-    "maps); each bar's height grows with log(number of values). The labels give exact sizes."
+    f"Each stack is a layer's feature maps, one sheet per map ({MAX_SHEETS} at most drawn): "
+    "1, 6 and 16 maps make stacks of 1, 6 and 16 sheets. A sheet's height and width grow with "
+    "its map's; a bar's height grows with log(number of values). Labels give exact sizes."
 )
 
 
@@ -45,13 +47,15 @@ def draw_lenet(
     """Draw the feature volumes of a network, from a real forward pass (introduced in 02).
 
     Every stage is traced with :func:`trace_shapes`, so the picture cannot disagree with
-    the code: a box per (C, H, W) volume, a bar per flat vector, labelled with the layer's
-    name and size. ``input_shape`` is (C, H, W) without the batch dimension. With no model,
-    the lecture's LeNet for that input side is drawn. Each volume carries
-    ``gid="volume:<stage name>"``.
+    the code: a stack of sheets per (C, H, W) volume, one sheet per map, and a bar per flat
+    vector, labelled with the layer's name and size; below, a legend says how to read them
+    (only in a figure of its own, not in given ``ax``). ``input_shape`` is (C, H, W) without
+    the batch dimension. With no model, the lecture's LeNet for that input side is drawn.
+    Each volume's front sheet (or bar) carries ``gid="volume:<stage name>"``, the sheets
+    behind it ``gid="sheet:<stage name>"``.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Polygon, Rectangle
+    from matplotlib.patches import Rectangle
 
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3:
@@ -71,21 +75,17 @@ def draw_lenet(
         if len(size) == 3:
             c, h, w = size
             face_h = FACE_MIN + FACE_GROWTH * h / largest
-            face_w = FACE_MIN + FACE_GROWTH * w / largest * FACE_ASPECT
-            depth = DEPTH_MIN + DEPTH_PER_ROOT_CHANNEL * math.sqrt(c)
-            dx, dy, y0 = depth * 0.8, depth * 0.6, -face_h / 2
-            top = [
-                (x, y0 + face_h),
-                (x + dx, y0 + face_h + dy),
-                (x + dx + face_w, y0 + face_h + dy),
-                (x + face_w, y0 + face_h),
-            ]
-            side = [(x + face_w, y0), (x + face_w + dx, y0 + dy),
-                    (x + face_w + dx, y0 + face_h + dy), (x + face_w, y0 + face_h)]  # fmt: skip
-            for corners, colour in ((top, "#c6dbef"), (side, "#9ecae1")):
-                ax.add_patch(Polygon(corners, facecolor=colour, edgecolor="#31688e", lw=0.8))
-            shape_patch = Rectangle((x, y0), face_w, face_h, facecolor="#deebf7", ec="#31688e")
-            label, width = f"{c}×{h}×{w}", face_w + dx
+            face_w = (FACE_MIN + FACE_GROWTH * w / largest) * FACE_ASPECT
+            sheets = min(c, MAX_SHEETS)
+            for k in reversed(range(sheets)):  # back to front: the first map's sheet in front
+                shape_patch = Rectangle(
+                    (x + k * SHEET_STEP[0], -face_h / 2 + k * SHEET_STEP[1]), face_w, face_h,
+                    facecolor="#deebf7", edgecolor="#31688e", lw=0.8,
+                )  # fmt: skip
+                if k:
+                    shape_patch.set_gid(f"sheet:{name}")
+                    ax.add_patch(shape_patch)
+            label, width = f"{c}×{h}×{w}", face_w + (sheets - 1) * SHEET_STEP[0]
         else:
             (n,) = size
             bar_h = BAR_MIN + BAR_GROWTH * math.log10(n) / math.log10(BAR_REFERENCE)
@@ -105,9 +105,9 @@ def draw_lenet(
     ax.axis("off")
     ax.set_title(title or f"{type(model).__name__} on a {'×'.join(map(str, shape))} input")
     if own_figure:
-        fig.set_size_inches(0.95 * (x + 0.2) + 0.3, 3.5)
-        fig.text(0.5, 0.01, LEGEND, ha="center", va="bottom", fontsize=7.5, wrap=True)
-        fig.tight_layout(pad=0.2, rect=(0, 0.06, 1, 1))
+        fig.set_size_inches(min(0.95 * (x + 0.2), MAX_WIDTH - 0.3) + 0.3, 3.7)
+        fig.text(0.5, 0.01, LEGEND, ha="center", va="bottom", fontsize=9, wrap=True)
+        fig.tight_layout(pad=0.2, rect=(0, 0.12, 1, 1))
     return fig
 
 
@@ -151,9 +151,13 @@ def show_kernels(kernels: dict[str, Tensor], *, outputs: int | None = None) -> F
 
     In each block a column is one kernel (one output map) and a row is its slice for one
     input map. ``outputs`` keeps only the first kernels. All kernels of a block share one
-    colour scale centred on zero (blue negative, red positive), shown by its colour bar.
+    colour scale centred on zero (blue negative, red positive), shown by its colour bar,
+    whose numbers carry their sign, for readers who do not tell the two colours apart.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    signed = FuncFormatter(lambda v, _: "0" if v == 0 else f"{v:+.2g}".replace("-", "−"))
 
     blocks = {name: w.detach()[:outputs] for name, w in kernels.items()}
     columns = max(w.shape[0] for w in blocks.values())
@@ -174,20 +178,25 @@ def show_kernels(kernels: dict[str, Tensor], *, outputs: int | None = None) -> F
                 ax.set_title(f"kernel {o}", fontsize=8)
             if o == 0 and w.shape[1] > 1:
                 ax.set_ylabel(f"input {i}", fontsize=8)
-        sub.colorbar(image, ax=axes, shrink=0.9, label="weight")
+        sub.colorbar(image, ax=axes, shrink=0.9, label="weight", format=signed)
         sub.suptitle(name, fontsize=10)
     return fig
 
 
 def show_feature_maps(
-    model: nn.Module, image: Tensor, layers: Sequence[str] = ("conv1", "pool1", "conv2", "pool2")
+    model: nn.Module,
+    image: Tensor,
+    layers: Sequence[str] = ("conv1", "pool1", "conv2", "pool2"),
+    *,
+    per_row: int = 8,
 ) -> Figure:
     """The maps one (1, H, W) image produces at the named layers, from one trace (07).
 
-    Each row is titled with the layer's traced size. Every map is drawn on its own grey
-    scale, from its lowest value (black) to its highest (white), so maps can be compared in
-    pattern but not in strength. Layers are shown as they output their maps: a convolution
-    before the ReLU that ``forward`` applies after it.
+    Each layer starts a row titled with its traced size; a layer with more than ``per_row``
+    maps continues on the next rows. Every map is drawn large enough to show its pixels (one
+    inch at 80 dpi), on its own grey scale, from its lowest value (black) to its highest
+    (white), so maps can be compared in pattern but not in strength. Layers are shown as they
+    output their maps: a convolution before the ReLU that ``forward`` applies after it.
     """
     import matplotlib.pyplot as plt
 
@@ -196,21 +205,23 @@ def show_feature_maps(
     if missing:
         raise ValueError(f"no leaf layer named {missing} in the model; it has {list(trace)}")
     maps = {name: trace[name].output[0] for name in layers}
-    width = max(m.shape[0] for m in maps.values())
+    rows = [(name, i) for name in layers for i in range(0, len(maps[name]), per_row)]
+    width = min(per_row, max(len(m) for m in maps.values()))
     fig, axes = plt.subplots(
-        len(layers), width, figsize=(width * 0.62, len(layers) * 0.95 + 0.3), dpi=80, squeeze=False
+        len(rows), width, figsize=(width * 1.02, len(rows) * 1.3 + 0.2), dpi=80, squeeze=False
     )
-    for row, name in enumerate(layers):
-        for col, ax in enumerate(axes[row]):
+    for (name, first), row in zip(rows, axes, strict=True):
+        for col, ax in enumerate(row):
             ax.axis("off")
-            if col < maps[name].shape[0]:
-                ax.imshow(maps[name][col].numpy(), cmap="gray")
-        size = "×".join(str(s) for s in trace[name].output_shape[1:])
-        axes[row, 0].set_title(f"{name}: {size}", fontsize=9, loc="left")
+            if first + col < len(maps[name]):
+                ax.imshow(maps[name][first + col].numpy(), cmap="gray", interpolation="nearest")
+        if first == 0:
+            size = "×".join(str(s) for s in trace[name].output_shape[1:])
+            row[0].set_title(f"{name}: {size}", fontsize=9, loc="left")
     fig.suptitle(
-        "each map on its own grey scale: black its lowest value, white its highest", fontsize=8
+        "each map on its own grey scale: black its lowest value, white its highest", fontsize=9
     )
-    fig.tight_layout()
+    fig.tight_layout(h_pad=0.6, w_pad=0.4)
     return fig
 
 

@@ -7,6 +7,9 @@
   the glossary page's entries from site/glossary.toml.
 * Mathematics is turned into MathML at build time, so pages need no script or font from
   elsewhere to show it.
+* Accessibility: an empty header cell (the corner of a table whose first column names its
+  rows) is written as an ordinary cell, since it heads nothing; see also _templates/ and
+  _static/companion.js.
 * Search finds numbers: Sphinx leaves words made of digits out of its index and out of the
   query, but a learner looks for 61706 or 400. Both sides are widened here.
 * The whole companion as one zip (tools/archive.py, built into the site by tools/site.py) is
@@ -169,6 +172,17 @@ def visit_math_block(self, node: nodes.math_block) -> None:
     raise nodes.SkipNode
 
 
+# How docutils writes a header cell with nothing in it, and what it becomes: screen readers
+# announce a header cell before each cell it heads, and an empty one would announce nothing
+# (axe: empty-table-header). The W3C's tables tutorial leaves such a corner cell a <td>.
+EMPTY_HEADER_CELL = '<th class="head"><p></p></th>'
+
+
+def no_empty_header_cells(app: Sphinx, pagename: str, templatename: str, context, doctree) -> None:
+    if "body" in context:
+        context["body"] = context["body"].replace(EMPTY_HEADER_CELL, "<td></td>")
+
+
 class SearchWithNumbers(SearchEnglish):
     """English search whose index keeps numbers (Sphinx's own drops every digit-only word)."""
 
@@ -199,5 +213,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", offer_archive, priority=502)  # after the theme's 501
     app.add_search_language(SearchWithNumbers)
     app.connect("build-finished", let_search_find_numbers)
+    app.connect("html-page-context", no_empty_header_cells)
     app.add_html_math_renderer("mathml", (visit_math, None), (visit_math_block, None))
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -19,11 +19,20 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(REPO), str(HERE)]
 
-from tools.navigation import load_contents  # noqa: E402
+from tools.navigation import CC_BY_NC_SA, load_contents  # noqa: E402
 
 contents = load_contents(REPO)
 # A tagged release, when the table names one, is what learners should launch.
 ref = contents.get("release") or contents["branch"]
+
+# Every page names both licences (the README's Licence section says which covers what).
+licence_footer = (
+    f'<p class="licences">Notebooks and pages: <a href="{CC_BY_NC_SA}" rel="license">'
+    "CC BY-NC-SA 4.0</a>, like the lecture's slide code they quote (NPTEL). Code: "
+    f'<a href="https://github.com/{contents["repository"]}/blob/{ref}/LICENSE" rel="license">'
+    "MIT</a>. MNIST: "
+    '<a href="https://creativecommons.org/licenses/by-sa/3.0/">CC BY-SA 3.0</a>.</p>'
+)
 
 project = "LeNet, Lecture 28: a companion"
 author = "The companion's authors"
@@ -37,6 +46,17 @@ exclude_patterns = ["_build", ".venv", ".git", "**/.ipynb_checkpoints"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["companion.css"]
+html_js_files = ["companion.js"]  # keyboard access to wide formulas
+# The theme's sidebar, with the site's name in a banner landmark (_templates/sidebar-banner.html;
+# the theme's top bar is hidden) and a search button named by all its text (_templates).
+html_sidebars = {
+    "**": [
+        "sidebar-banner.html",
+        "icon-links.html",
+        "search-button-field.html",
+        "sbt-sidebar-nav.html",
+    ]
+}
 # The home page lives at site/index.html; the root of the site sends the browser there.
 html_additional_pages = {"index": "redirect.html"}
 
@@ -70,11 +90,13 @@ html_theme_options = {
         "notebook_interface": "jupyterlab",
     },
     "home_page_in_toc": True,
-    # The footer credits the lecture, instead of a generic author and copyright line.
+    # The footer credits the lecture and names the licences, instead of a generic author and
+    # copyright line.
     "footer_content_items": ["extra-footer"],
     "extra_footer": (
         '<p>An independent companion to Lecture 28, "LeNet Definition", of '
         "<em>Deep Learning for Visual Computing</em> (Prof. Debdoot Sheet, IIT Kharagpur).</p>"
+        + licence_footer
     ),
     "show_toc_level": 2,
     "navigation_with_keys": False,

@@ -138,3 +138,60 @@ def test_confusion_matrix_figure_writes_every_count_and_labels_its_scale():
     assert sorted(t.get_text() for t in ax.texts) == sorted(["5", "0", "2", "1000"])
     assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
     assert "logarithmic" in fig.axes[1].get_ylabel()
+
+
+def sheets(fig) -> dict[str, int]:
+    """How many sheets each volume of a draw_lenet picture is drawn with."""
+    count: dict[str, int] = {}
+    for patch in fig.axes[0].patches:
+        kind, _, name = (patch.get_gid() or "").partition(":")
+        if kind in ("volume", "sheet"):
+            count[name] = count.get(name, 0) + 1
+    return count
+
+
+@pytest.mark.parametrize("net, shape", [(LeNet(), (1, 32, 32)), (LeNet5(), (1, 32, 32))])
+def test_every_volume_is_drawn_with_one_sheet_per_map_and_the_legend_says_so(net, shape):
+    fig = lh.draw_lenet(net, shape)
+    drawn = sheets(fig)
+    with torch.no_grad():
+        x = torch.zeros(1, *shape)
+        maps = {"input": shape[0]}
+        for name, layer in net.named_children():
+            if isinstance(layer, nn.Linear) and x.dim() > 2:
+                x = torch.flatten(x, 1)
+                maps["flatten"] = 1  # a bar
+            x = layer(x)
+            maps[name] = min(x.shape[1], lh.MAX_SHEETS) if x.dim() == 4 else 1
+    assert drawn == {name: n for name, n in maps.items() if name in drawn}
+    assert {drawn["input"], drawn[list(drawn)[1]], max(drawn.values())} == {1, 6, 16}
+    (legend,) = fig.texts
+    assert "one sheet per map" in legend.get_text() and "1, 6 and 16 maps" in legend.get_text()
+
+
+def test_kernel_colour_bars_carry_the_sign_of_their_numbers():
+    weight = LeNet().conv1.weight
+    fig = lh.show_kernels({"conv1": weight})
+    fig.canvas.draw()
+    (bar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    ticks = bar.yaxis.get_majorticklocs()
+    labels = [t.get_text() for t in bar.yaxis.get_ticklabels()]
+    assert 0 < len(ticks) == len(labels)
+    for value, label in zip(ticks, labels, strict=True):
+        sign = "+" if value > 0 else "−" if value < 0 else ""
+        assert label.startswith(sign) and (value != 0 or label == "0"), (value, label)
+        assert float(label.replace("−", "-")) == pytest.approx(value, abs=0.01)
+
+
+def test_feature_maps_are_large_enough_to_show_their_pixels():
+    net = LeNet()
+    fig = lh.show_feature_maps(net, torch.rand(1, 32, 32))
+    fig.canvas.draw()
+    shown = [ax for ax in fig.axes if ax.has_data()]
+    assert len(shown) == 6 + 6 + 16 + 16
+    for ax in shown:
+        height, width = ax.get_images()[0].get_array().shape
+        box = ax.get_window_extent()
+        assert min(box.width, box.height) >= 70, "each map at least 70 px a side"
+        assert box.width / width >= 2.5, "at least 2.5 px per pixel of the map"
+    assert len(fig.axes) == 6 * 8, "16 maps take two rows of eight"

@@ -125,6 +125,14 @@ def figure_without_alt_text(nb):
     )
 
 
+def inline_magic(nb):
+    hygiene.code_cells(nb)[2].source = "%matplotlib inline\nimport matplotlib.pyplot as plt"
+
+
+def backend_chosen(nb):
+    hygiene.code_cells(nb)[2].source = "import matplotlib\nmatplotlib.use('Agg')"
+
+
 def no_title(nb):
     nb.cells.pop(0)
 
@@ -142,6 +150,7 @@ BREAKAGES = {
     "within size budget": [oversized_figure],
     "title and onward link": [no_title, no_onward_link],
     "figures have alt text": [figure_without_alt_text],
+    "figures are checked": [inline_magic, backend_chosen],
 }
 CASES = [(rule, breakage) for rule, breakages in BREAKAGES.items() for breakage in breakages]
 

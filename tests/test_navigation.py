@@ -28,6 +28,7 @@ def checkout(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "notebooks", tmp_path / "notebooks")
     shutil.copy(REPO / "README.md", tmp_path / "README.md")
     shutil.copy(REPO / navigation.CONTENTS_NOTEBOOK, tmp_path / navigation.CONTENTS_NOTEBOOK)
+    shutil.copy(REPO / "CITATION.cff", tmp_path / "CITATION.cff")
     return tmp_path
 
 
@@ -39,7 +40,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def links(root: Path, notebook: str) -> list[str]:
     footer = nbio.read(root / "notebooks" / notebook).cells[-1].source
-    return re.findall(r"\]\(([^)]+)\)", footer)
+    licences = navigation.licence_line(navigation.load_contents(root))  # tests/test_licences.py
+    return re.findall(r"\]\(([^)]+)\)", footer.replace(licences, ""))
 
 
 def test_running_the_tool_twice_changes_nothing(checkout):

@@ -9,9 +9,16 @@ notebooks/contents.toml.
 With Debian's Chromium (marker `browser`): the site is served on 127.0.0.1 and every page is
 opened at desktop (1280 px) and phone (375 px) width. The lecture's lines are where they
 belong, every figure loads and has alt text, every internal link resolves, no request leaves
-127.0.0.1, nothing scrolls sideways on the phone, and the offline search finds 61706.
+127.0.0.1, nothing scrolls sideways on the phone, and the offline search finds 61706. At
+desktop width every figure is shown at least as wide as tools/figure_rules.py assumes.
 Screenshots go to a temporary folder (printed; BROWSER_SCREENSHOTS chooses it). Without
 Chromium these tests are skipped with a message, unless REQUIRE_BROWSER=1 (set by .ci/run).
+
+Accessibility: axe-core (pinned in package.json, installed into node_modules/ by `npm ci`,
+which the Makefile runs; loaded into each page from this disk) checks every page at both
+widths, in the light and in the dark theme, against WCAG 2.0, 2.1 and 2.2 A/AA and axe's best
+practices. Any violation fails the test, with its page, rule and elements, unless it is in
+ACCEPTED_VIOLATIONS with the reason it stays; serious and critical ones can never be accepted.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ import base64
 import functools
 import hashlib
 import http.server
+import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -35,7 +44,7 @@ import torch
 from bs4 import BeautifulSoup
 
 from lenet_helpers import LeNet
-from tools import navigation, nbio
+from tools import figure_rules, navigation, nbio
 from tools import site as site_tool
 
 REPO = nbio.REPO
@@ -157,6 +166,7 @@ def test_a_changed_stored_output_and_release_show_on_the_rebuilt_site(tmp_path):
     assert mismatches(path, tmp_path / "site") == []
     assert mismatches(nbio.NOTEBOOKS / path.name, tmp_path / "site") != []
     assert f"/v2/gh/{CONTENTS['repository']}/v9?urlpath=" in page
+    assert f"/{CONTENTS['repository']}/blob/v9/LICENSE" in page  # the footer's MIT link
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -184,6 +194,16 @@ def test_launch_buttons_open_this_notebook_from_the_one_repository_address(built
     assert served.read_bytes() == (nbio.NOTEBOOKS / notebook).read_bytes()
 
 
+def test_every_page_footer_names_and_links_both_licences(built_site):
+    mit = f"https://github.com/{CONTENTS['repository']}/blob/{CONTENTS['release']}/LICENSE"
+    for page in PAGES:
+        footer = page_soup(built_site, page).select_one("footer.bd-footer-content")
+        assert footer is not None, f"{page} has no footer"
+        links = {a.get_text(strip=True): a["href"] for a in footer.select("a")}
+        assert links.get("CC BY-NC-SA 4.0") == navigation.CC_BY_NC_SA, (page, links)
+        assert links.get("MIT") == mit, (page, links)
+
+
 def test_home_page_lists_every_notebook_with_its_time_span_in_order(built_site):
     rows = page_soup(built_site, "site/index.html").select("article table tbody tr")
     shown = [[td.get_text(" ", strip=True) for td in row.select("td")] for row in rows]
@@ -203,6 +223,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP, PHONE = 1280, 375
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+# Moderate or minor axe violations that stay, as {rule id: "the reason, and the upstream issue"}.
+# None today: every one axe found has been fixed (see site/_templates, site/_static, companion.py).
+ACCEPTED_VIOLATIONS: dict[str, str] = {}
+# The reader's pages: the home and instructors pages, every notebook, and search with results.
+AXE_PAGES = PAGES + ["search.html?q=61706"]
 
 
 def size_lines(batch: int) -> list[str]:
@@ -357,6 +384,15 @@ def test_page_reads_well_offline_on_desktop_and_phone(
                 alt = (image.get_attribute("alt") or "").strip()
                 # without alt text of its own, an image gets its file's address as alt
                 assert alt and Path(alt).name != Path(src).name, f"{src} has no alt text"
+            if width == DESKTOP:  # the figure rules assume figures are shown this large
+                for natural, shown in page.eval_on_selector_all(
+                    ".cell_output img",
+                    "is => is.map(i => [i.naturalWidth, i.getBoundingClientRect().width])",
+                ):
+                    assert shown >= min(natural, figure_rules.SHOWN_WIDTH) - 0.5, (
+                        f"{page_path}: a figure {natural} px wide is shown {shown:.0f} px wide, "
+                        f"narrower than tools/figure_rules.py assumes"
+                    )
             hrefs = page.eval_on_selector_all(
                 "a[href]", "as => as.map(a => a.getAttribute('href'))"
             )
@@ -368,6 +404,100 @@ def test_page_reads_well_offline_on_desktop_and_phone(
             assert page.foreign == [], f"{page_path} requested {page.foreign}"
         finally:
             page.context.close()
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    """axe-core's script, as `npm ci` installed it from package-lock.json."""
+    if not AXE.is_file():
+        reason = "axe-core is not installed: run `npm ci` in the repository (make does it)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return AXE
+
+
+# Waits until the theme's colour transitions have ended (the dark theme fades in after load,
+# and a check in between would measure colours no reader is left with; 5 s at most), then
+# runs axe.
+RUN_AXE = """async tags => {
+    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const finite = document.getAnimations().filter(
+        a => a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+    const ended = Promise.all(finite.map(a => a.finished.catch(() => null)));
+    await Promise.race([ended, new Promise(done => setTimeout(done, 5000))]);
+    const result = await axe.run(document, {
+        runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+    return {version: axe.version, violations: result.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map(n => n.target.join(" "))}))};
+}"""
+
+
+def axe_violations(page, axe_script: Path) -> list[dict]:
+    """What axe finds on the loaded page, after checking that it is the pinned axe."""
+    page.add_script_tag(path=str(axe_script))  # inlined into the page: no request is made
+    result = page.evaluate(RUN_AXE, AXE_TAGS)
+    pinned = json.loads(axe_script.parent.joinpath("package.json").read_text())["version"]
+    assert result["version"] == pinned
+    return result["violations"]
+
+
+def unaccepted(violations: list[dict], where: str) -> list[str]:
+    """One line per violation that fails the test: serious and critical ones always."""
+    return [
+        f"{where}: {v['impact']} {v['id']} ({v['help']}): {', '.join(v['nodes'][:5])}"
+        for v in violations
+        if v["impact"] in ("serious", "critical") or v["id"] not in ACCEPTED_VIOLATIONS
+    ]
+
+
+def test_axe_core_is_pinned_and_make_installs_it_from_the_lock():
+    package = json.loads((REPO / "package.json").read_text())
+    lock = json.loads((REPO / "package-lock.json").read_text())
+    version = package["devDependencies"]["axe-core"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), "pin one exact version"
+    locked = lock["packages"]["node_modules/axe-core"]
+    assert locked["version"] == version and locked["integrity"].startswith("sha512-")
+    if shutil.which("make"):  # the test target runs `npm ci` when the lock is newer
+        plan = subprocess.run(
+            ["make", "-n", "-W", "package-lock.json", "unit"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        assert "npm ci" in plan.stdout, plan.stdout + plan.stderr
+
+
+def test_accepted_violations_say_why_they_stay():
+    for rule, reason in ACCEPTED_VIOLATIONS.items():
+        assert re.fullmatch(r"[a-z0-9-]+", rule), rule
+        assert "github.com/" in reason, f"{rule}: name the upstream issue"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_path", AXE_PAGES)
+def test_axe_finds_no_violation_in_either_theme_at_either_width(
+    browser, served, axe_script, page_path
+):
+    found = []
+    for theme in ("light", "dark"):
+        for width in (DESKTOP, PHONE):
+            context = browser.new_context(
+                viewport={"width": width, "height": 900}, color_scheme=theme
+            )
+            try:
+                page = context.new_page()
+                page.goto(served + page_path, wait_until="load")
+                if page_path.startswith("search.html"):  # results come after the load
+                    page.locator("#search-results p.search-summary").wait_for(timeout=30_000)
+                # The theme follows the reader's system setting until its toggle is used.
+                assert page.locator(".theme-switch-button").count() > 0, "no theme toggle"
+                assert page.evaluate("document.documentElement.dataset.theme") == theme
+                found += unaccepted(axe_violations(page, axe_script), f"{theme}, {width} px")
+            finally:
+                context.close()
+    assert found == [], f"axe on {page_path}:\n" + "\n".join(found)
 
 
 @pytest.mark.browser

@@ -186,6 +186,22 @@ def figures_have_alt_text(nb: Notebook, path: Path) -> list[str]:
     return problems
 
 
+# A cell that picks matplotlib's backend would take its figures past the figure rules
+# (tools/figure_rules.py), which check every figure as the kernel of a refresh or test draws it.
+BACKEND_CHOICE = re.compile(r"^\s*%matplotlib\b|\bmatplotlib\.use\(|\bswitch_backend\(", re.M)
+
+
+def figures_are_checked(nb: Notebook, path: Path) -> list[str]:
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and (found := BACKEND_CHOICE.search(cell.source)):
+            problems.append(
+                f"cell {i}: {found.group(0).strip()!r} picks matplotlib's backend, which would "
+                "keep its figures from the figure rules (tools/figure_rules.py): leave it out"
+            )
+    return problems
+
+
 RULES: dict[str, Rule] = {
     "executed in order": executed_in_order,
     "no unexpected errors": no_unexpected_errors,
@@ -195,6 +211,7 @@ RULES: dict[str, Rule] = {
     "within size budget": within_size_budget,
     "title and onward link": has_title_and_onward_link,
     "figures have alt text": figures_have_alt_text,
+    "figures are checked": figures_are_checked,
 }
 
 

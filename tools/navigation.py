@@ -18,8 +18,10 @@ too. Colab can show nothing but notebooks, so the contents are a notebook of the
 contents.ipynb at the repository root (CONTENTS_NOTEBOOK), written from the same table.
 All three carry the cell tag "nav" (NAV_TAG): the static site (site/) leaves them out, as it
 has navigation and launch buttons of its own, and keeps only the header's title and time span.
-All links point at that release too.
-The README's badges and lecture map sit between marker comments and are rewritten likewise.
+All links point at that release too. The footer ends with the licence line (licence_line).
+The README's badges, lecture map and "Cite" line sit between marker comments and are
+rewritten likewise; the Cite line comes from CITATION.cff, whose version and repository
+address the tool keeps equal to the table's release and repository.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import yaml
 
 from tools import nbio
 
@@ -45,6 +48,8 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 NAV_TAG = "nav"  # on every cell this tool writes; the site filters on it (site/companion.py)
 CONTENTS_NOTEBOOK = "contents.ipynb"  # at the repository root: the footers' "Contents"
 CONTENTS_MARK = "<!-- nav:contents"
+CITATION = "CITATION.cff"
+CC_BY_NC_SA = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
 
 
 def load_contents(root: Path = nbio.REPO) -> dict[str, Any]:
@@ -146,7 +151,20 @@ def footer_source(contents: dict[str, Any], index: int) -> str:
     links.append(f"[Contents](../{CONTENTS_NOTEBOOK})")
     if index + 1 < len(entries):
         links.append(f"[Next: {label(entries[index + 1])} →]({entries[index + 1]['file']})")
-    return "\n".join([f"{FOOTER} · {WRITTEN_BY} -->", "---", " | ".join(links)])
+    return "\n".join(
+        [f"{FOOTER} · {WRITTEN_BY} -->", "---", " | ".join(links), "", licence_line(contents)]
+    )
+
+
+def licence_line(contents: dict[str, Any]) -> str:
+    """The footer's last line: the notebook's licence, the helper code's, and the credit for
+    the lecture's slide code it quotes. Absolute links, so that they work on Colab too."""
+    mit = f"https://github.com/{contents['repository']}/blob/{contents['release']}/LICENSE"
+    return (
+        f"*Licence: this notebook [CC BY-NC-SA 4.0]({CC_BY_NC_SA}), the helper code it imports"
+        f" [MIT]({mit}); the lecture's slide code and printed lines, where quoted, are from"
+        " Lecture 28 (Prof. Debdoot Sheet, IIT Kharagpur, NPTEL), under CC BY-NC-SA.*"
+    )
 
 
 def _marked(cell: dict[str, Any], marker: str) -> bool:
@@ -237,8 +255,57 @@ def readme_blocks(contents: dict[str, Any]) -> dict[str, str]:
     return {"badges": badges, "lecture-map": "\n".join(lecture_map_rows(contents))}
 
 
-def render_readme(text: str, contents: dict[str, Any]) -> str:
-    for name, block in readme_blocks(contents).items():
+def parse_citation(text: str) -> dict[str, Any]:
+    """CITATION.cff's fields, checked for those the Cite line needs."""
+    try:
+        cff = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"{CITATION}: not valid YAML: {error}") from None
+    missing = {"authors", "title", "version", "repository-code"} - set(cff or {})
+    if missing:
+        raise ValueError(f"{CITATION} lacks {sorted(missing)}")
+    return cff
+
+
+def citation_line(cff: dict[str, Any]) -> str:
+    """The README's Cite line: authors, title, version, address."""
+    names = [
+        a.get("name") or " ".join(filter(None, (a.get("given-names"), a.get("family-names"))))
+        for a in cff["authors"]
+    ]
+    return (
+        f"{', '.join(names)}. *{cff['title']}*, version {cff['version']}. "
+        f"<{cff['repository-code']}>"
+    )
+
+
+def synced_citation(text: str, contents: dict[str, Any]) -> str:
+    """CITATION.cff's text with its version and address taken from the table (a release
+    tag "v2.0" is version "2.0"); every other line is left as written."""
+    fields = {
+        "version": contents["release"].removeprefix("v"),
+        "repository-code": f"https://github.com/{contents['repository']}",
+    }
+    for key, value in fields.items():
+        text, found = re.subn(rf"^{key}:.*$", f'{key}: "{value}"', text, count=1, flags=re.M)
+        if not found:
+            raise ValueError(f"{CITATION} lacks a top-level '{key}:' line")
+    return text
+
+
+def planned_citation(root: Path, contents: dict[str, Any]) -> tuple[str | None, str]:
+    """CITATION.cff's new text (None when it is up to date) and the README's Cite line."""
+    path = root / CITATION
+    if not path.exists():
+        raise FileNotFoundError(f"{CITATION} does not exist: the README's Cite line comes from it")
+    text = path.read_text(encoding="utf-8")
+    synced = synced_citation(text, contents)
+    return (synced if synced != text else None), citation_line(parse_citation(synced))
+
+
+def render_readme(text: str, contents: dict[str, Any], cite: str | None = None) -> str:
+    blocks = readme_blocks(contents) | ({"cite": cite} if cite is not None else {})
+    for name, block in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:start[^>]*-->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
             raise ValueError(
@@ -268,9 +335,12 @@ def planned_changes(root: Path = nbio.REPO) -> dict[Path, str]:
     text = nbio.dumps(nbio.normalise(contents_notebook(contents)))
     if not contents_path.exists() or text != contents_path.read_text(encoding="utf-8"):
         changes[contents_path] = text
+    new_citation, cite = planned_citation(root, contents)
+    if new_citation is not None:
+        changes[root / CITATION] = new_citation
     readme_path = root / "README.md"
     readme = readme_path.read_text(encoding="utf-8")
-    new_readme = render_readme(readme, contents)
+    new_readme = render_readme(readme, contents, cite)
     if new_readme != readme:
         changes[readme_path] = new_readme
     return changes
