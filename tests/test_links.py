@@ -84,9 +84,10 @@ FORMS = {"GitHub": on_github, "Colab": on_colab, "JupyterLab": in_jupyterlab}
 
 def footer_links(path: str) -> dict[str, str]:
     """previous / contents / next -> href, from the notebook's footer cell."""
-    footer = nbio.read(REPO / path).cells[-1].source
+    lines = nbio.read(REPO / path).cells[-1].source.splitlines()
+    navigation_line = lines[lines.index("---") + 1]  # then, after a blank line, the licence
     found = {}
-    for text, href in LINK.findall(footer):
+    for text, href in LINK.findall(navigation_line):
         kind = "previous" if text.startswith("←") else "next" if "→" in text else text.lower()
         found[kind] = href
     return found
