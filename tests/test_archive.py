@@ -205,7 +205,10 @@ def test_the_sites_archive_installs_in_an_empty_folder_and_runs_notebooks(built_
         "PIP_NO_COMPILE": "1",  # no bytecode written ahead: the same install, done sooner
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
-    env.pop("PYTHONPATH", None)
+    # A learner's machine has neither this repository on its path nor the tests' figure
+    # checking backend (the root conftest.py sets both for the kernels the tests start).
+    for name in ("PYTHONPATH", "MPLBACKEND"):
+        env.pop(name, None)
     result = subprocess.run(
         ["python", *install.split()[1:], "--quiet"],
         cwd=folder, env=env, capture_output=True, text=True, check=False,
