@@ -28,9 +28,9 @@ CONTENTS = navigation.load_contents()
 GIT = {"add", "clone", "commit", "push", "tag"}
 # What `make site` and `make env` write: named on the page, absent from a fresh clone.
 WRITTEN = {
-    f"{site_tool.SITE.relative_to(REPO).as_posix()}/",
+    site_tool.SITE.relative_to(REPO).as_posix(),
     f"{archive.archive_name(CONTENTS)}.zip",
-    ".venv/",
+    ".venv",
 }
 
 
@@ -65,7 +65,7 @@ def looks_like_path(word: str) -> bool:
 
 
 def path_problem(path: str) -> str | None:
-    if path in WRITTEN or (REPO / path).exists():
+    if path.rstrip("/") in WRITTEN or (REPO / path).exists():
         return None
     return f"no file or folder {path} in the repository"
 
@@ -101,7 +101,7 @@ def span_problem(span: str) -> str | None:
     """Why a span of code on the page names nothing of the repository, or None."""
     if "&&" in span:  # commands run one after the other: each must hold
         return next(filter(None, (span_problem(part.strip()) for part in span.split("&&"))), None)
-    if span in WRITTEN or (REPO / span).is_file():
+    if span.rstrip("/") in WRITTEN or (REPO / span).is_file():
         return None
     words = shlex.split(span)
     if words[0] in ("make", "python", "python3", "git", "jupyter"):
