@@ -234,3 +234,41 @@ def test_steps_out_of_order_are_caught():
     assert "missing" not in " ".join(order)
     assert order.index("build the site and the archive") < order.index("rewrite the links")
     assert order != [name for name, _ in PUBLISHING]
+
+
+def expected_time_rows() -> list[list[str]]:
+    """The Time table's rows as the counts give them (benchmarks/class_needs.py's arithmetic)."""
+    from benchmarks.class_needs import READING_RATE, exercise_minutes, exercises, reading_counts
+
+    kinds, rows = exercises(), []
+    for entry in CONTENTS["notebooks"]:
+        number = entry["file"][:2]
+        own = kinds.get(number, []) if number.isdigit() else []
+        words = sum(reading_counts(nbio.read(nbio.NOTEBOOKS / entry["file"])).values())
+        reading = int(words / READING_RATE + 0.5)
+        total = int(words / READING_RATE + exercise_minutes(own) + 0.5)
+        code = sum(kind == "code" for kind in own)
+        rows.append(
+            [
+                navigation.label(entry).split(" · ")[0],
+                f"{words:,}",
+                f"{reading} min",
+                f"{len(own)} ({code})" if own else "0",
+                f"{total} min",
+            ]
+        )
+    return rows
+
+
+def test_the_time_table_is_what_the_counts_give():
+    """Words, exercises and estimates come from the notebooks as they are now."""
+    table = section(TEXT, "Teaching a class at once").split("**Time")[1]
+    rows = [
+        [cell.strip() for cell in line.split("|")[1:-1]]
+        for line in table.splitlines()
+        if line.startswith("| ") and not line.startswith(("| notebook", "| ---"))
+    ]
+    shown = [row[:4] + [row[4].split(",")[0]] for row in rows]  # "10 min, and the training"
+    wanted = expected_time_rows()
+    paste = "\n".join("| " + " | ".join(row) + " |" for row in wanted)
+    assert shown == wanted, f"the notebooks changed: the Time table's rows are now\n{paste}"
