@@ -7,7 +7,9 @@ file or folder (in the repository, or one that `make site` writes), or an addres
 machine; a span that is none of these fails, so a key that does not exist (`branch`) cannot
 be named. Python versions must be the ones the Makefile accepts, the PyTorch release the
 lock's; the publishing steps must come in the order the tools need them; the tables of
-memory and time must list every notebook of contents.toml, in order.
+memory and time must list every notebook of contents.toml, in order; and the time table's
+counts and estimates must be what the notebooks give now (the memory figures need a run of
+every notebook under two torch builds: benchmarks/class_needs.py measures them).
 """
 
 from __future__ import annotations
