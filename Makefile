@@ -99,10 +99,11 @@ nbval: env
 	$(NBVAL)
 
 browser: env $(NODE_STAMP)
-	$(BIN)/pytest tests/test_browser.py tests/test_site.py -m browser
+	$(BIN)/pytest tests/test_browser.py tests/test_site.py tests/test_links.py -m browser
 
-## The static site, into _build/site/: from the stored outputs, nothing executed, no network.
-## View it with `python -m http.server -d _build/site`; publish the folder on any static host.
+## The static site, into _build/site/: from the stored outputs, nothing executed, no network,
+## with the whole companion as one zip beside it (tools/archive.py). View it with
+## `python -m http.server -d _build/site`; publish the folder on any static host.
 site: env
 	$(BIN)/python -m tools.site
 
@@ -124,10 +125,11 @@ nav: env
 	$(BIN)/python -m tools.navigation
 
 ## Print the speed figures: notebooks against their floor, training against the compute floor
-## and the PyTorch MNIST example.
+## and the PyTorch MNIST example; then what each notebook asks of a class (peak memory, time).
 benchmark: env
 	$(BIN)/python -m benchmarks.notebook_times
 	$(BIN)/python -m benchmarks.training_speed
+	$(BIN)/python -m benchmarks.class_needs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info _build node_modules

@@ -12,6 +12,9 @@
   _static/companion.js.
 * Search finds numbers: Sphinx leaves words made of digits out of its index and out of the
   query, but a learner looks for 61706 or 400. Both sides are widened here.
+* The whole companion as one zip (tools/archive.py, built into the site by tools/site.py) is
+  offered where `<!-- download -->` stands on a page, in every page's download menu, and on
+  each notebook's page with one line saying what else that notebook needs to run.
 """
 
 from __future__ import annotations
@@ -28,15 +31,50 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.search.en import SearchEnglish
 
+from tools.archive import HELPERS, archive_name, notebook_needs
 from tools.navigation import NAV_TAG, label, load_contents
 
 REPO = Path(__file__).resolve().parents[1]
 LECTURE_MAP = "<!-- lecture-map -->"  # replaced on the home page by the generated map
 GLOSSARY = "<!-- glossary -->"  # replaced on the glossary page by its entries
+DOWNLOAD = "<!-- download -->"  # replaced by the link to the whole companion's zip
 
 
-def site_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook as the site shows it: navigation cells out, the header's title kept."""
+def archive_link(contents: dict[str, Any], outdir: Path) -> str:
+    """An HTML link, from a page one folder deep, to the zip, with its size once it is built."""
+    name = f"{archive_name(contents)}.zip"
+    zip_path = outdir / name
+    size = f" ({zip_path.stat().st_size / 1e6:.0f} MB)" if zip_path.exists() else ""
+    return f'<a href="../{name}" download>{name}</a>{size}'
+
+
+def download_paragraph(contents: dict[str, Any], outdir: Path) -> str:
+    """What the home and instructors pages say where `<!-- download -->` stands."""
+    return (
+        f"**The whole companion, for a machine with no clone**: {archive_link(contents, outdir)}"
+        " holds every notebook with its outputs, the helper code (`lenet_helpers`,"
+        " `lenet_extras`), the MNIST files, the requirements files, the README and the"
+        " licences. Unzip it and follow its README to install it."
+    )
+
+
+def needs_line(nb: nbformat.NotebookNode, contents: dict[str, Any], outdir: Path) -> str:
+    """The notebook page's one line: what the notebook needs besides itself, and where it is."""
+    modules, data = notebook_needs(nb)
+    helpers = [h for h in HELPERS if any(m.split(".")[0] == h for m in modules)]
+    parts = [" and ".join(f"`{h}`" for h in helpers)] if helpers else []
+    parts += [f"the MNIST files of `{folder}`" for folder in data]
+    needs = ", and ".join(parts) if parts else "nothing of the companion's own"
+    return (
+        f"*To run this notebook on your own machine:* besides the `.ipynb` it needs {needs},"
+        f" all in the whole companion, {archive_link(contents, outdir)}; its README says how"
+        " to install it."
+    )
+
+
+def site_notebook(nb: nbformat.NotebookNode, needs: str | None = None) -> nbformat.NotebookNode:
+    """The notebook as the site shows it: navigation cells out, the header's title kept, and
+    `needs` (the line saying what else the notebook needs) as a paragraph right after it."""
     cells = []
     for cell in nb.cells:
         if NAV_TAG not in cell.metadata.get("tags", []):
@@ -47,6 +85,8 @@ def site_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "markdown" and any(line.startswith("# ") for line in lines):
             kept = "\n".join(line for line in lines if "![" not in line).strip()
             cells.append(nbformat.from_dict({**cell, "source": kept}))
+            if needs:
+                cells.append(nbformat.v4.new_markdown_cell(needs, id="site-needs"))
     nb.cells = cells
     return nb
 
@@ -89,13 +129,35 @@ def glossary(contents: dict[str, Any], entries: list[dict[str, str]]) -> str:
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if app.env.doc2path(docname).suffix == ".ipynb":
         nb = nbformat.reads(source[0], as_version=4)
-        source[0] = nbformat.writes(site_notebook(nb))
-    elif LECTURE_MAP in source[0]:
+        needs = needs_line(nb, load_contents(Path(app.srcdir)), Path(app.outdir))
+        source[0] = nbformat.writes(site_notebook(nb, needs))
+        return
+    if DOWNLOAD in source[0]:
+        paragraph = download_paragraph(load_contents(Path(app.srcdir)), Path(app.outdir))
+        source[0] = source[0].replace(DOWNLOAD, paragraph)
+    if LECTURE_MAP in source[0]:
         contents = load_contents(Path(app.srcdir))
         source[0] = source[0].replace(LECTURE_MAP, lecture_map(contents))
     elif GLOSSARY in source[0]:
         root = Path(app.srcdir)
         source[0] = source[0].replace(GLOSSARY, glossary(load_contents(root), load_glossary(root)))
+
+
+def offer_archive(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Add the zip to the page's download menu (the book theme's group "download-buttons")."""
+    name = f"{archive_name(load_contents(Path(app.srcdir)))}.zip"
+    for button in context.get("header_buttons", []):
+        if button.get("label") == "download-buttons":
+            button["buttons"].append(
+                {
+                    "type": "link",
+                    "url": context["pathto"](name, 1),
+                    "text": ".zip",
+                    "icon": "fas fa-file-zipper",
+                    "tooltip": "Download the whole companion: notebooks, helper code, MNIST",
+                    "label": "download-archive-button",
+                }
+            )
 
 
 def visit_math(self, node: nodes.math) -> None:
@@ -148,6 +210,7 @@ def let_search_find_numbers(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("source-read", on_source_read)
+    app.connect("html-page-context", offer_archive, priority=502)  # after the theme's 501
     app.add_search_language(SearchWithNumbers)
     app.connect("build-finished", let_search_find_numbers)
     app.connect("html-page-context", no_empty_header_cells)

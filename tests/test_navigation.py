@@ -28,6 +28,7 @@ def checkout(tmp_path: Path) -> Path:
     """A copy of the parts of the repository the tool reads and writes."""
     shutil.copytree(REPO / "notebooks", tmp_path / "notebooks")
     shutil.copy(REPO / "README.md", tmp_path / "README.md")
+    shutil.copy(REPO / navigation.CONTENTS_NOTEBOOK, tmp_path / navigation.CONTENTS_NOTEBOOK)
     shutil.copy(REPO / "CITATION.cff", tmp_path / "CITATION.cff")
     return tmp_path
 
@@ -63,6 +64,7 @@ def test_a_renamed_notebook_needs_only_the_table(checkout):
         "03_forward.ipynb",
         "04_trainable_parameters.ipynb",
         "README.md",
+        navigation.CONTENTS_NOTEBOOK,
     }
     assert "03_forward.ipynb" in links(checkout, "02_architecture.ipynb")
     assert "03_forward.ipynb" in links(checkout, "04_trainable_parameters.ipynb")
@@ -90,6 +92,8 @@ def test_an_added_notebook_gets_header_colab_cell_and_footer(checkout):
     assert cells[2].cell_type == "code" and "google.colab" in cells[2].source
     assert links(checkout, "solutions.ipynb")[-1] == "07_extra.ipynb"
     assert "notebooks/07_extra.ipynb" in (checkout / "README.md").read_text()
+    contents = nbio.read(checkout / navigation.CONTENTS_NOTEBOOK).cells[0].source
+    assert "](notebooks/07_extra.ipynb)" in contents
 
 
 def test_the_cells_the_tool_writes_and_only_they_carry_the_nav_tag():
@@ -108,12 +112,19 @@ def test_every_footer_link_points_at_a_file():
             )
 
 
+def test_the_contents_notebook_is_written_from_the_table_and_up_to_date(checkout):
+    path = checkout / navigation.CONTENTS_NOTEBOOK
+    path.unlink()
+    assert path in navigation.planned_changes(checkout)
+    navigation.write_navigation(checkout)
+    assert path.read_bytes() == (REPO / navigation.CONTENTS_NOTEBOOK).read_bytes()
+
+
 def test_repository_address_lives_in_one_place():
     """Every badge and the Colab cell take the address from contents.toml."""
     address = navigation.load_contents()["repository"]
-    texts = [(REPO / "README.md").read_text()] + [
-        p.read_text() for p in nbio.NOTEBOOKS.glob("*.ipynb")
-    ]
+    texts = [(REPO / "README.md").read_text(), (REPO / navigation.CONTENTS_NOTEBOOK).read_text()]
+    texts += [p.read_text() for p in nbio.NOTEBOOKS.glob("*.ipynb")]
     mentions = sum(t.count(address) for t in texts)
     assert mentions > 3 * len(texts)
     for text in texts:
@@ -149,7 +160,7 @@ def test_colab_cell_is_collapsed_short_and_for_learners():
     lines = colab_cell().splitlines()
     assert lines[0].startswith("# @title ")
     code = [line for line in lines[1:] if line.strip()]
-    assert len(code) <= 5 and all(len(line) <= 88 for line in lines), lines
+    assert len(code) <= 18 and all(len(line) <= 88 for line in lines), lines
     for word in ("tools/", "navigation", "test", "CI", "maintain", "contents.toml"):
         assert word not in colab_cell(), f"the Colab cell talks about {word!r}"
 
@@ -176,6 +187,49 @@ def test_colab_cell_does_nothing_elsewhere(monkeypatch):
     path_before = list(sys.path)
     exec(as_python(colab_cell()), {"get_ipython": no_subprocess})
     assert sys.path == path_before
+
+
+# A first cell that makes this kernel's Python one without the companion's package, as a
+# Jupyter elsewhere would be: its folder off sys.path, its editable-install finder removed.
+HIDE_HELPERS = f"""
+import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".", {str(REPO)!r})]
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path_importer_cache.clear()
+"""
+
+
+def test_without_the_helper_module_the_cell_stops_with_one_sentence(tmp_path):
+    """In a real kernel, as JupyterLab and Colab run it: the error shows the sentence alone
+    (no traceback), names where to get the companion, and a run of all cells stops there."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(HIDE_HELPERS),
+            nbformat.v4.new_code_cell(colab_cell()),
+            nbformat.v4.new_code_cell("from lenet_helpers import LeNet"),
+        ]
+    )
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
+    with pytest.raises(CellExecutionError):
+        client.execute()
+    (error,) = nb.cells[1].outputs
+    contents = navigation.load_contents()
+    archive = f"https://github.com/{contents['repository']}/archive/refs/tags/"
+    assert error.output_type == "error" and error.ename == "HelpersMissing"
+    (line,) = error.traceback  # what Jupyter shows: this line, and nothing else
+    assert line == error.evalue and "\n" not in line and "Traceback" not in line
+    assert f"{archive}{contents['release']}.zip" in line
+    assert "python -m pip install -r requirements.txt" in line
+    assert nb.cells[2].outputs == [] and nb.cells[2].execution_count is None  # not run
 
 
 def run_on_fake_colab(tmp_path: Path, git_body: str, runs: int = 1) -> list:

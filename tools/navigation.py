@@ -11,6 +11,11 @@ source a learner reads), so running the tool twice changes nothing:
     on Colab, where it clones the release named in the table (`release`, a git tag), so the
     notebook and the helper module it imports come from the same release,
   * a footer, last (previous | contents | next).
+Every link in them is relative (a sibling notebook, or ../contents.ipynb) or absolute, so that
+it opens where the notebook is: JupyterLab and Binder open the file, GitHub shows it, and Colab,
+which opens a notebook's relative links as notebooks of the same release on GitHub, opens it
+too. Colab can show nothing but notebooks, so the contents are a notebook of their own,
+contents.ipynb at the repository root (CONTENTS_NOTEBOOK), written from the same table.
 All three carry the cell tag "nav" (NAV_TAG): the static site (site/) leaves them out, as it
 has navigation and launch buttons of its own, and keeps only the header's title and time span.
 All links point at that release too. The footer ends with the licence line (licence_line).
@@ -40,6 +45,8 @@ OLD_COLAB = "# nav:colab"  # how it was found before it had a tag
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 NAV_TAG = "nav"  # on every cell this tool writes; the site filters on it (site/companion.py)
+CONTENTS_NOTEBOOK = "contents.ipynb"  # at the repository root: the footers' "Contents"
+CONTENTS_MARK = "<!-- nav:contents"
 CITATION = "CITATION.cff"
 CC_BY_NC_SA = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
 
@@ -76,19 +83,42 @@ def header_source(contents: dict[str, Any], entry: dict[str, Any]) -> str:
 
 def colab_source(contents: dict[str, Any]) -> str:
     """Short enough to read at a glance; git's own message, in one line, if the clone fails;
-    nothing fetched again when it is run twice."""
+    nothing fetched again when it is run twice. Anywhere, when the helper module cannot be
+    imported, one sentence (MISSING_HELPERS) says where to get the companion and how to
+    install it, and stops a run of all cells there, instead of a traceback further down."""
     name, release = contents["repository"].split("/")[1], contents["release"]
     return "\n".join(
         [
-            "# @title On Colab only: fetch the lecture's helper module and data",
+            "# @title Set-up: the lecture's helper module and data (fetched on Colab)",
+            "import importlib.util",
             "import sys",
             "",
+            f'url = "https://github.com/{contents["repository"]}"',
             'if "google.colab" in sys.modules:',
-            f'    url = "https://github.com/{contents["repository"]}"',
             f"    ![ -d {name} ] || git clone -q --depth 1 -b {release} {{url}} 2>&1 | tail -n1",
             f'    sys.path.insert(0, "{name}")',
+            'if importlib.util.find_spec("lenet_helpers") is None:',
+            "",
+            "    class HelpersMissing(Exception):",
+            "        def _render_traceback_(self):  # Jupyter shows the message, no traceback",
+            "            return [str(self)]",
+            "",
+            "    raise HelpersMissing(",
+            *(f"        {line}" for line in missing_helpers_lines(release)),
+            "    )",
         ]
     )
+
+
+def missing_helpers_lines(release: str) -> list[str]:
+    """The one sentence of the set-up cell when the helper module is missing, as string lines."""
+    return [
+        '"This notebook needs the lecture\'s helper module (lenet_helpers), which this "',
+        '"Python cannot import: download the whole companion, "',
+        f'f"{{url}}/archive/refs/tags/{release}.zip, unzip it, install it with "',
+        '"`python -m pip install -r requirements.txt` in its folder (its README shows "',
+        '"how), and open the notebook from there."',
+    ]
 
 
 def footer_source(contents: dict[str, Any], index: int) -> str:
@@ -96,7 +126,7 @@ def footer_source(contents: dict[str, Any], index: int) -> str:
     links = []
     if index > 0:
         links.append(f"[← {label(entries[index - 1])}]({entries[index - 1]['file']})")
-    links.append("[Contents](../README.md#lecture-map)")
+    links.append(f"[Contents](../{CONTENTS_NOTEBOOK})")
     if index + 1 < len(entries):
         links.append(f"[Next: {label(entries[index + 1])} →]({entries[index + 1]['file']})")
     return "\n".join(
@@ -162,13 +192,9 @@ def navigate(
     return nb
 
 
-def readme_blocks(contents: dict[str, Any]) -> dict[str, str]:
-    """The README's generated blocks, by marker name."""
-    first = contents["notebooks"][0]["file"]
-    badges = (
-        f"[![Open in Binder]({BINDER_BADGE})]({binder_url(contents, first)}) "
-        f"[![Open in Colab]({COLAB_BADGE})]({colab_url(contents, first)})"
-    )
+def lecture_map_rows(contents: dict[str, Any]) -> list[str]:
+    """The lecture map: each notebook (linked from the repository root), its video time span,
+    and where to open it online."""
     rows = ["| Notebook | Lecture 28 video | Open online |", "| --- | --- | --- |"]
     for entry in contents["notebooks"]:
         file = entry["file"]
@@ -176,7 +202,35 @@ def readme_blocks(contents: dict[str, Any]) -> dict[str, str]:
             f"| [{label(entry)}](notebooks/{file}) | {entry['lecture']} "
             f"| [Binder]({binder_url(contents, file)}) · [Colab]({colab_url(contents, file)}) |"
         )
-    return {"badges": badges, "lecture-map": "\n".join(rows)}
+    return rows
+
+
+def contents_notebook(contents: dict[str, Any]) -> nbformat.NotebookNode:
+    """contents.ipynb: the lecture map as a notebook, where every footer's "Contents" leads."""
+    source = "\n".join(
+        [
+            f"{CONTENTS_MARK} · {WRITTEN_BY} -->",
+            "# LeNet, line by line: contents",
+            "",
+            'The notebooks of the companion to Lecture 28, "LeNet Definition", of Deep Learning'
+            " for Visual Computing (IIT Kharagpur), in the order of the lecture. A notebook's"
+            " name opens it where you are; Binder and Colab open it online.",
+            "",
+            *lecture_map_rows(contents),
+        ]
+    )
+    cell = nbformat.v4.new_markdown_cell(source, id="nav-contents", metadata={"tags": [NAV_TAG]})
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def readme_blocks(contents: dict[str, Any]) -> dict[str, str]:
+    """The README's generated blocks, by marker name."""
+    first = contents["notebooks"][0]["file"]
+    badges = (
+        f"[![Open in Binder]({BINDER_BADGE})]({binder_url(contents, first)}) "
+        f"[![Open in Colab]({COLAB_BADGE})]({colab_url(contents, first)})"
+    )
+    return {"badges": badges, "lecture-map": "\n".join(lecture_map_rows(contents))}
 
 
 def parse_citation(text: str) -> dict[str, Any]:
@@ -251,6 +305,10 @@ def planned_changes(root: Path = nbio.REPO) -> dict[Path, str]:
         text = nbio.dumps(nbio.normalise(navigate(nbio.read(path), contents, index)))
         if text != path.read_text(encoding="utf-8"):
             changes[path] = text
+    contents_path = root / CONTENTS_NOTEBOOK
+    text = nbio.dumps(nbio.normalise(contents_notebook(contents)))
+    if not contents_path.exists() or text != contents_path.read_text(encoding="utf-8"):
+        changes[contents_path] = text
     new_citation, cite = planned_citation(root, contents)
     if new_citation is not None:
         changes[root / CITATION] = new_citation

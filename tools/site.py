@@ -9,8 +9,9 @@ output, a warning, a figure without alt text ...) is not published: the build st
 Sphinx starts. Warnings are errors, so a broken link or a missing figure stops the build.
 Every build starts afresh (a few seconds) in a new folder, which replaces the old site only
 once the build succeeds: no page is left over from an earlier build, and a failed build
-leaves the old site whole. A failure is told in at most three lines; --debug shows all of
-Sphinx's output.
+leaves the old site whole. The site also gets the whole companion as one zip
+(tools/archive.py), which its pages offer for download. A failure is told in at most three
+lines; --debug shows all of Sphinx's output.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools import cli, hygiene, nbio
+from tools import archive, cli, hygiene, nbio
 
 SITE = nbio.REPO / "_build" / "site"
 
@@ -45,9 +46,9 @@ def refused(root: Path = nbio.REPO) -> list[str]:
 def build(
     root: Path = nbio.REPO, out: Path | None = None, *, check: bool = True
 ) -> subprocess.CompletedProcess:
-    """Check the notebooks (unless ``check`` is False), then run Sphinx; the result as a
-    finished process (a refusal by the hygiene rules has exit status 1 and, on stderr, the
-    problems, one per line)."""
+    """Check the notebooks (unless ``check`` is False), write the archive, then run Sphinx;
+    the result as a finished process (a refusal by the hygiene rules has exit status 1 and, on
+    stderr, the problems, one per line; an archive that cannot be written, the cause)."""
     out = out or root / "_build" / "site"
     problems = refused(root) if check else []
     if problems:
@@ -57,6 +58,11 @@ def build(
     # a failed build leaves the old site whole.
     out.parent.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".new"))
+    try:
+        archive.build(root, new)  # first: the pages name its size
+    except (OSError, ValueError) as error:
+        shutil.rmtree(new, ignore_errors=True)
+        return subprocess.CompletedProcess([], 1, "", f"the companion's archive: {error}\n")
     result = subprocess.run(command(root, new), capture_output=True, text=True)
     if result.returncode == 0:
         old = new.with_suffix(".old")
