@@ -18,7 +18,7 @@ NBVAL  := $(BIN)/pytest notebooks -q
 # removed interpreter) is made again from scratch.
 VENV_BROKEN := $(if $(shell $(BIN)/python -m pip --version 2>/dev/null),,yes)
 
-.PHONY: lab env test lint unit nbval nbval-one-thread browser site platforms lock refresh nav benchmark clean FORCE
+.PHONY: lab env test lint unit nbval nbval-one-thread browser site platforms lock refresh nav benchmark assignments grade clean FORCE
 
 define make_venv
 	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
@@ -96,6 +96,25 @@ refresh: env
 ## Rewrite the notebooks' header, Colab and footer cells and the README's lecture map.
 nav: env
 	$(BIN)/python -m tools.navigation
+
+## The class's assignments, from every notebook with exercises, into _build/assignments/:
+## student/ (exercises blank), solution/ (filled in) and nbgrader's course (tools/assignments.py).
+ASSIGNMENTS := _build/assignments/assignments.json
+assignments: env
+	$(BIN)/python -m tools.assignments
+
+$(ASSIGNMENTS): $(VENV)/.lock notebooks/contents.toml $(wildcard notebooks/*.ipynb) lenet_extras/exercises.toml tools/assignments.py tools/exercise_cells.py
+	$(BIN)/python -m tools.assignments
+
+## Grade a folder of submissions with nbgrader: make grade SUBMISSIONS=DIR [TIME_LIMIT=1200]
+## [CELL_TIMEOUT=300] (seconds). One line per submission, the gradebook in _build/gradebook.csv.
+ifeq ($(filter grade,$(MAKECMDGOALS)),grade)
+ifndef SUBMISSIONS
+$(error make grade: say which folder to grade: make grade SUBMISSIONS=path/to/folder)
+endif
+endif
+grade: $(ASSIGNMENTS)
+	$(BIN)/python -m tools.grading "$(SUBMISSIONS)" $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT))
 
 ## Print the speed figures: notebooks against their floor, training against the compute floor
 ## and the PyTorch MNIST example.
