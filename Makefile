@@ -18,7 +18,7 @@ NBVAL  := $(BIN)/pytest notebooks -q
 # removed interpreter) is made again from scratch.
 VENV_BROKEN := $(if $(shell $(BIN)/python -m pip --version 2>/dev/null),,yes)
 
-.PHONY: lab env test lint unit nbval nbval-one-thread browser site platforms lock refresh nav benchmark assignments grade clean FORCE
+.PHONY: lab env test lint unit nbval nbval-one-thread browser hub site platforms lock refresh nav benchmark assignments grade clean FORCE
 
 define make_venv
 	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
@@ -46,6 +46,13 @@ $(VENV)/.lock: requirements-lock.txt pyproject.toml $(if $(VENV_BROKEN),FORCE)
 
 env: $(VENV)/.lock
 
+## What the tests take from the npm registry (package.json: JupyterHub's proxy for the hub
+## test), exactly as package-lock.json pins it. Without npm the hub test is skipped.
+NODE_MODULES := node_modules/.package-lock.json
+$(NODE_MODULES): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "make: no npm (Node.js 20 or newer): tests/test_hub.py will be skipped" >&2; fi
+
 ## Open the notebooks in JupyterLab, at the first one (as root, e.g. in a container, JupyterLab
 ## refuses to start without --allow-root).
 lab: $(VENV)/.learners
@@ -60,9 +67,10 @@ lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Unit tests, notebook hygiene, navigation, the browser checks (JupyterLab and the static site,
-## which tests/test_site.py builds into _build/site/ first), and strict nbval (default threads).
-unit: env
+## Unit tests, notebook hygiene, navigation, the browser checks (JupyterLab, the static site,
+## which tests/test_site.py builds into _build/site/ first, and the class hub), assignments and
+## grading (tests/test_assignments.py), and strict nbval (default threads).
+unit: env $(NODE_MODULES)
 	$(BIN)/pytest
 
 ## Strict nbval over every notebook once more, on one thread: outputs must not depend on it.
@@ -74,6 +82,11 @@ nbval: env
 
 browser: env
 	$(BIN)/pytest tests/test_browser.py tests/test_site.py -m browser
+
+## A real JupyterHub on 127.0.0.1: an nbgitpuller link opens a notebook, a second pull keeps
+## the student's edit (tests/test_hub.py).
+hub: env $(NODE_MODULES)
+	$(BIN)/pytest tests/test_hub.py
 
 ## The static site, into _build/site/: from the stored outputs, nothing executed, no network.
 ## View it with `python -m http.server -d _build/site`; publish the folder on any static host.
@@ -123,4 +136,4 @@ benchmark: env
 	$(BIN)/python -m benchmarks.training_speed
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info _build
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info _build node_modules
