@@ -15,6 +15,8 @@ All three carry the cell tag "nav" (NAV_TAG): the static site (site/) leaves the
 has navigation and launch buttons of its own, and keeps only the header's title and time span.
 All links point at that release too.
 The README's badges and lecture map sit between marker comments and are rewritten likewise.
+So are the class hub's links (an nbgitpuller link per notebook, when the table names a `hub`)
+in the README and on the site's instructors page (site/instructors.md).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import nbformat
 
@@ -38,6 +41,7 @@ OLD_COLAB = "# nav:colab"  # how it was found before it had a tag
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 NAV_TAG = "nav"  # on every cell this tool writes; the site filters on it (site/companion.py)
+INSTRUCTORS = "site/instructors.md"  # the site's page for instructors: it lists the hub links
 
 
 def load_contents(root: Path = nbio.REPO) -> dict[str, Any]:
@@ -58,6 +62,7 @@ def load_contents(root: Path = nbio.REPO) -> dict[str, Any]:
         missing = {"file", "title", "lecture"} - entry.keys()
         if missing:
             raise ValueError(f"{path}: entry {entry} lacks {sorted(missing)}")
+    check_hub(contents, path)
     return contents
 
 
@@ -180,7 +185,7 @@ def readme_blocks(contents: dict[str, Any]) -> dict[str, str]:
             f"| [{label(entry)}](notebooks/{file}) | {entry['lecture']} "
             f"| [Binder]({binder_url(contents, file)}) · [Colab]({colab_url(contents, file)}) |"
         )
-    return {"badges": badges, "lecture-map": "\n".join(rows)}
+    return {"badges": badges, "lecture-map": "\n".join(rows), "hub-links": hub_block(contents)}
 
 
 def render_readme(text: str, contents: dict[str, Any]) -> str:
@@ -210,6 +215,7 @@ def planned_changes(root: Path = nbio.REPO) -> dict[Path, str]:
     unlisted = sorted(p.name for p in notebooks.glob("*.ipynb") if p.name not in listed)
     if unlisted:
         raise ValueError(f"notebooks missing from {CONTENTS}: {', '.join(unlisted)}")
+    changes.update(instructors_page_changes(root, contents))
     readme_path = root / "README.md"
     readme = readme_path.read_text(encoding="utf-8")
     new_readme = render_readme(readme, contents)
@@ -224,6 +230,78 @@ def write_navigation(root: Path = nbio.REPO) -> list[Path]:
     for path, text in changes.items():
         path.write_text(text, encoding="utf-8", newline="\n")
     return list(changes)
+
+
+# --- the class's JupyterHub: an nbgitpuller link per notebook ------------------------------
+
+
+def check_hub(contents: dict[str, Any], path: Path) -> None:
+    """The optional hub keys: the hub's address, and the branch its copies follow."""
+    if "hub" not in contents:
+        return
+    hub, branch = contents["hub"], contents.get("hub_branch")
+    if not isinstance(hub, str) or not re.fullmatch(r"https?://[\w.-]+(:\d+)?(/[\w.~-]+)*", hub):
+        raise ValueError(
+            f"{path}: hub must be the hub's address, such as 'https://hub.example.edu'"
+            f" (no trailing slash), got {hub!r}"
+        )
+    if not isinstance(branch, str) or not re.fullmatch(r"[\w.-]+(/[\w.-]+)*", branch):
+        raise ValueError(
+            f"{path}: hub needs hub_branch, the branch the class's copies follow (nbgitpuller"
+            f" clones a tag such as release = {contents['release']!r} once, then every later"
+            f" pull fails), got {branch!r}"
+        )
+
+
+def hub_url(contents: dict[str, Any], file: str, repo_url: str | None = None) -> str:
+    """nbgitpuller's link: on the first click the hub clones the repository's ``hub_branch``
+    into the student's home, on every later click it pulls, keeping the student's edits; then
+    it opens the notebook in JupyterLab. ``repo_url`` replaces the GitHub address (tests)."""
+    name = contents["repository"].split("/")[1]
+    query = {
+        "repo": repo_url or f"https://github.com/{contents['repository']}",
+        "branch": contents["hub_branch"],
+        "urlpath": f"lab/tree/{name}/notebooks/{file}",
+    }
+    return f"{contents['hub']}/hub/user-redirect/git-pull?{urlencode(query)}"
+
+
+def hub_block(contents: dict[str, Any]) -> str:
+    """The hub links as a table, or how to get them when no hub is set."""
+    if "hub" not in contents:
+        return (
+            "No class hub is set. Put its address in `notebooks/contents.toml`"
+            ' (`hub = "https://hub.example.edu"`) with the branch the class follows'
+            " (`hub_branch`), run `make nav`, and a link per notebook appears here."
+        )
+    rows = [
+        f"On the class hub, {contents['hub']}, from branch `{contents['hub_branch']}` of"
+        f" `{contents['repository']}`:",
+        "",
+        "| Notebook | Class hub |",
+        "| --- | --- |",
+    ]
+    rows += [
+        f"| {label(e)} | [open]({hub_url(contents, e['file'])}) |" for e in contents["notebooks"]
+    ]
+    return "\n".join(rows)
+
+
+def _rewrite_block(text: str, name: str, block: str, where: str) -> str:
+    pattern = re.compile(rf"(<!-- {name}:start[^>]*-->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{where} lacks the markers <!-- {name}:start --> ... <!-- {name}:end -->")
+    return pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text)
+
+
+def instructors_page_changes(root: Path, contents: dict[str, Any]) -> dict[Path, str]:
+    """The site's instructors page with its hub links rewritten, if they changed."""
+    path = root / INSTRUCTORS
+    if not path.exists():  # a checkout without the site
+        return {}
+    text = path.read_text(encoding="utf-8")
+    new = _rewrite_block(text, "hub-links", hub_block(contents), INSTRUCTORS)
+    return {path: new} if new != text else {}
 
 
 def main(argv: list[str] | None = None) -> int:
