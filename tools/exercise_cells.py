@@ -182,7 +182,7 @@ def test_source(exercise: str) -> str:
     modules = ", ".join(repr(m) for m in COURSE_MODULES)
     return "\n".join(
         [
-            "# The grader checks the answer above here, with the course's own checking.",
+            "# When the notebook is graded, this cell checks the answer above.",
             "### BEGIN HIDDEN TESTS",
             "import os as _os, sys as _sys",
             '_sys.path[:] = [p for p in _sys.path if p not in ("", ".", _os.getcwd())]',
