@@ -30,10 +30,22 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PANEL, browser_missing
 from tools import navigation, nbio
 
 pytestmark = pytest.mark.browser
+
+# Chromium, launched offline as tests/test_browser.py does.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # the machine is offline: no calls home
+    "--disable-component-update",
+    "--disable-sync",
+]
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab on show
 
 PROXY = nbio.REPO / "node_modules" / ".bin" / "configurable-http-proxy"
 CONTENTS = navigation.load_contents()
@@ -46,12 +58,17 @@ STUDENT_NOTE = "# my own note, written on the hub"
 
 
 def missing() -> str | None:
-    reason = browser_missing()
-    if reason is None and not PROXY.exists():
-        reason = "JupyterHub's proxy is not installed (make node_modules, i.e. npm ci)"
-    if reason is None and shutil.which("git") is None:
-        reason = "git is not installed"
-    return reason
+    if not Path(CHROMIUM).exists():
+        return "Debian's chromium is not installed (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install -r requirements-lock.txt)"
+    if not PROXY.exists():
+        return "JupyterHub's proxy is not installed (npm ci, which make unit and make hub run)"
+    if shutil.which("git") is None:
+        return "git is not installed"
+    return None
 
 
 def free_port() -> int:
