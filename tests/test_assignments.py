@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from tools import assignments, exercise_cells, grading, navigation, nbio, submis
 CONTENTS = navigation.load_contents()
 NOTEBOOKS = exercise_cells.exercise_notebooks(CONTENTS)
 ANSWERS = exercise_cells.worked_answers(CONTENTS)
-CELL_TIMEOUT, TIME_LIMIT = 10, 40  # seconds: short, for the submissions that never end
+CELL_TIMEOUT, TIME_LIMIT = 20, 90  # seconds: short, for the submissions that never end
 
 
 # --- the pieces --------------------------------------------------------------------------
@@ -189,8 +190,15 @@ class Grading:
             sys.executable, "-m", "tools.grading", str(folder), "--assignments", str(built),
             "--work", str(work / "nbgrader"), "--gradebook", str(self.gradebook), *limits,
         ]  # fmt: skip
+        # One thread per kernel: three gradings share the machine's cores.
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         self.process = subprocess.Popen(
-            command, cwd=nbio.REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command,
+            cwd=nbio.REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def result(self) -> tuple[list[str], dict[str, dict[str, str]], Path]:
@@ -202,13 +210,15 @@ class Grading:
         return stdout.splitlines(), rows, self.work
 
 
-def a_class(built: Path, tmp_path_factory) -> Grading:
-    """Every twin, every blank copy, a plain notebook answered in place, and tampering."""
-    folder = tmp_path_factory.mktemp("submissions")
-    for name, kind in (("twin", "solution"), ("blank", "student")):
+def a_class(built: Path, tmp_path_factory) -> list[Grading]:
+    """Every twin, every blank copy, a plain notebook answered in place, and tampering, graded
+    in two halves at once (each with every notebook in it, so each counts out of them all)."""
+    halves = [tmp_path_factory.mktemp("submissions"), tmp_path_factory.mktemp("submissions")]
+    for folder, name, kind in ((halves[0], "twin", "solution"), (halves[1], "blank", "student")):
         (folder / name).mkdir()
         for file in NOTEBOOKS:
             (folder / name / file).write_bytes((built / kind / file).read_bytes())
+    folder = halves[0]
     # answered in place in the repository's own notebook, as on Binder, Colab or the hub
     fourth = list(NOTEBOOKS)[3]
     plain = nbio.read(nbio.NOTEBOOKS / fourth)
@@ -227,28 +237,33 @@ def a_class(built: Path, tmp_path_factory) -> Grading:
     tests = [i for i, cell in enumerate(nb.cells) if "BEGIN HIDDEN TESTS" in cell.source]
     nb.cells[tests[3]].source = "pass"
     del nb.cells[tests[1]]
+    folder = halves[1]
     (folder / "tamper" / "lenet_extras").mkdir(parents=True)
     (folder / "tamper" / "lenet_extras" / "__init__.py").write_text("")
     fake = "class V:\n    status = 'correct'\n\ndef grade(*a, **k):\n    return V()\n"
     (folder / "tamper" / "lenet_extras" / "exercises.py").write_text(fake)
     nbformat.write(nb, folder / "tamper" / second)
     # no limit is tested here: room for notebook 06's training on a busy machine
-    return Grading(folder, built, tmp_path_factory.mktemp("grading"), "--cell-timeout", "900")
+    return [
+        Grading(half, built, tmp_path_factory.mktemp("grading"), "--cell-timeout", "900")
+        for half in halves
+    ]
 
 
 def never_ending_ones(built: Path, tmp_path_factory) -> Grading:
-    """Submissions that crash, loop, and ignore interrupts, graded with short limits."""
+    """Submissions that crash, loop, and take too long, graded with short limits."""
     folder = tmp_path_factory.mktemp("never-ending")
     first, second = list(NOTEBOOKS)[:2]
     # a lesson cell that raises, and an exercise cell that loops before it answers
     loops = answered(twin(built, first), {NOTEBOOKS[first][1]: "while True:\n    pass"})
     loops.cells.insert(2, nbformat.v4.new_code_cell("1 / 0"))
     nbformat.write(loops, folder / "loops.ipynb")
-    # the first notebook right, then an exercise cell that ignores interrupts
+    # the first notebook right, then one whose cells each end in time, but not all of them
     (folder / "stuck").mkdir()
     nbformat.write(twin(built, first), folder / "stuck" / first)
-    hang = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
-    stuck = answered(twin(built, second), {NOTEBOOKS[second][0]: hang})
+    stuck = twin(built, second)
+    nap = f"import time\ntime.sleep({CELL_TIMEOUT * 3 // 4})"
+    stuck.cells[1:1] = [nbformat.v4.new_code_cell(nap) for _ in range(TIME_LIMIT // 10)]
     nbformat.write(stuck, folder / "stuck" / second)
     limits = ["--cell-timeout", str(CELL_TIMEOUT), "--time-limit", str(TIME_LIMIT)]
     return Grading(folder, built, tmp_path_factory.mktemp("grading"), *limits)
@@ -256,10 +271,12 @@ def never_ending_ones(built: Path, tmp_path_factory) -> Grading:
 
 @pytest.fixture(scope="module")
 def gradings(built, tmp_path_factory):
-    """Both gradings at once: the never-ending ones mostly wait while the class runs."""
+    """All gradings at once, on two cores: the never-ending ones mostly wait."""
     never_ending = never_ending_ones(built, tmp_path_factory)
-    whole_class = a_class(built, tmp_path_factory)
-    return whole_class.result(), never_ending.result()
+    halves = [half.result() for half in a_class(built, tmp_path_factory)]
+    lines = sorted(line for half in halves for line in half[0])
+    rows = {name: row for half in halves for name, row in half[1].items()}
+    return (lines, rows, halves[0][2]), never_ending.result()
 
 
 @pytest.fixture(scope="module")
