@@ -64,21 +64,23 @@ def test_a_worked_answer_takes_only_the_statements_it_needs(exercise):
     assert len(before) == len({ast.unparse(s) for s in before}), f"{exercise}: a repeat"
 
 
-def run_grading_cell(exercise: str, answer: str, before: str, cwd: Path) -> str:
-    """Run the grading cell in a fresh interpreter, after ``before`` (what a submission did)."""
-    script = "\n".join([before, f"answer = {answer}", exercise_cells.test_source(exercise)])
+def run_grading_cell(exercise: str, code: str, before: str, cwd: Path) -> str:
+    """Run the grading cell in a fresh interpreter, after ``before`` (what a submission did)
+    and ``code`` (its answer)."""
+    script = "\n".join([before, code, exercise_cells.test_source(exercise)])
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, check=False
     )
     return "pass" if done.returncode == 0 else done.stderr.strip().splitlines()[-1]
 
 
-TAMPERING = """
+NUMBER = next(e for e, task in EXERCISES.items() if task["kind"] == "number")
+TAMPERING = f"""
 import lenet_extras.exercises as exercises, sys, types
 class Verdict: status, message = "correct", "correct"
 exercises.grade = lambda *args, **kwargs: Verdict()
 def grade(*args, **kwargs): return Verdict()
-def check(*args): print("02.3: correct, 800.")
+def check(*args): print("{NUMBER}: correct.")
 sys.modules["lenet_extras.exercises"] = types.SimpleNamespace(grade=grade)
 """
 
@@ -88,11 +90,11 @@ def test_the_grading_cell_uses_the_courses_checking_whatever_the_submission_did(
     fake.mkdir()
     (fake / "__init__.py").write_text("")
     (fake / "exercises.py").write_text("def grade(*a):\n    raise SystemExit(0)\n")
-    assert run_grading_cell("02.3", "32 * 5 * 5", "", tmp_path) == "pass"
-    wrong = run_grading_cell("02.3", "400", TAMPERING, tmp_path)
-    assert wrong.startswith("AssertionError: 02.3: not quite (400)")
-    blank = run_grading_cell("02.3", "None", TAMPERING, tmp_path)
-    assert blank.startswith("AssertionError: 02.3: not answered yet")
+    assert run_grading_cell(NUMBER, ANSWERS[NUMBER], "", tmp_path) == "pass"
+    wrong = run_grading_cell(NUMBER, "answer = -1.5", TAMPERING, tmp_path)
+    assert wrong.startswith(f"AssertionError: {NUMBER}: not quite (-1.5)")
+    blank = run_grading_cell(NUMBER, "answer = None", TAMPERING, tmp_path)
+    assert blank.startswith(f"AssertionError: {NUMBER}: not answered yet")
 
 
 def notebook_with(cells: list[str]) -> nbformat.NotebookNode:
@@ -242,7 +244,10 @@ def a_class(built: Path, tmp_path_factory) -> list[Grading]:
     a, _, c, _ = NOTEBOOKS[TAMPERED][:4]
     nb = answered(
         twin(built, TAMPERED),
-        {a: f"answer = 5\n{TAMPERING}\ncheck({a!r}, answer)", c: "answer = 400\nprint('correct')"},
+        {
+            a: f"answer = -1.5\n{TAMPERING}\ncheck({a!r}, answer)",
+            c: "answer = -1\nprint('correct')",
+        },
     )
     tests = [i for i, cell in enumerate(nb.cells) if "BEGIN HIDDEN TESTS" in cell.source]
     nb.cells[tests[3]].source = "pass"
