@@ -116,7 +116,7 @@ ASSIGNMENTS := _build/assignments/assignments.json
 assignments: env
 	$(BIN)/python -m tools.assignments
 
-$(ASSIGNMENTS): $(VENV)/.lock notebooks/contents.toml $(wildcard notebooks/*.ipynb) lenet_extras/exercises.toml tools/assignments.py tools/exercise_cells.py
+$(ASSIGNMENTS): $(VENV)/.lock notebooks/contents.toml $(wildcard notebooks/*.ipynb) lenet_extras/exercises.toml tools/assignments.py tools/exercise_cells.py tools/navigation.py
 	$(BIN)/python -m tools.assignments
 
 ## Grade a folder of submissions with nbgrader: make grade SUBMISSIONS=DIR [TIME_LIMIT=1200]

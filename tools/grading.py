@@ -57,13 +57,18 @@ def run_one(work: Path, sid: str, time_limit: float, cell_timeout: int) -> bool:
             return True
         except subprocess.TimeoutExpired:
             # nbgrader, and the kernels it started in sessions of their own
-            tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+            try:
+                root = psutil.Process(process.pid)
+                tree = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:  # it ended just now
+                tree = []
             for p in tree:
                 try:
                     p.kill()
                 except psutil.NoSuchProcess:
                     pass
             psutil.wait_procs(tree, timeout=10)
+            process.wait()
             return False
 
 
