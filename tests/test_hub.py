@@ -212,6 +212,10 @@ c.Spawner.args = {args!r}
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
+# On shutdown, the user's server gets a few seconds per signal, not 10 s for SIGINT alone.
+c.LocalProcessSpawner.interrupt_timeout = 3
+c.LocalProcessSpawner.term_timeout = 3
+c.LocalProcessSpawner.kill_timeout = 3
 c.Spawner.environment = {{"JUPYTERLAB_SETTINGS_DIR": {str(tmp / "lab-settings")!r}}}
 c.JupyterHub.db_url = "sqlite:///{tmp / "jupyterhub.sqlite"}"
 c.JupyterHub.cookie_secret_file = {str(tmp / "cookie_secret")!r}
