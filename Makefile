@@ -32,7 +32,7 @@ endif
 endif
 endif
 
-.PHONY: lab env test lint unit nbval nbval-one-thread browser site platforms lock refresh nav benchmark clean FORCE
+.PHONY: lab env test lint unit nbval nbval-one-thread browser hub site platforms lock refresh nav benchmark assignments grade clean FORCE
 
 define make_venv
 	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
@@ -61,14 +61,15 @@ $(VENV)/.lock: requirements-lock.txt pyproject.toml $(if $(VENV_BROKEN)$(VENV_OT
 
 env: $(VENV)/.lock
 
-## axe-core, for the site's accessibility check, exactly as package-lock.json pins it. Without
-## npm the check is skipped with a note (CI has npm, and requires the check).
+## What the tests take from the npm registry, exactly as package-lock.json pins it: axe-core
+## for the site's accessibility check, JupyterHub's proxy for the hub test. Without npm both
+## are skipped with a note (CI has npm, and requires them).
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): $(wildcard package.json package-lock.json)
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else \
-	  echo "make: npm not found: the site's accessibility check (axe-core) will be skipped; install Node.js with npm to run it" >&2; \
+	  echo "make: npm not found: the site's accessibility check (axe-core) and the hub test will be skipped; install Node.js 20 with npm to run them" >&2; \
 	fi
 
 ## Open the notebooks in JupyterLab, at the first one, once everything they import imports (as
@@ -86,8 +87,9 @@ lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Unit tests, notebook hygiene, navigation, the browser checks (JupyterLab and the static site,
-## which tests/test_site.py builds into _build/site/ first), and strict nbval (default threads).
+## Unit tests, notebook hygiene, navigation, the browser checks (JupyterLab, the static site,
+## which tests/test_site.py builds into _build/site/ first, and the class hub), assignments and
+## grading (tests/test_assignments.py), and strict nbval (default threads).
 unit: env $(NODE_STAMP)
 	$(BIN)/pytest
 
@@ -100,6 +102,11 @@ nbval: env
 
 browser: env $(NODE_STAMP)
 	$(BIN)/pytest tests/test_browser.py tests/test_site.py tests/test_links.py -m browser
+
+## A real JupyterHub on 127.0.0.1: an nbgitpuller link opens a notebook, a second pull keeps
+## the student's edit (tests/test_hub.py).
+hub: env $(NODE_STAMP)
+	$(BIN)/pytest tests/test_hub.py
 
 ## The static site, into _build/site/: from the stored outputs, nothing executed, no network,
 ## with the whole companion as one zip beside it (tools/archive.py). View it with
@@ -123,6 +130,25 @@ refresh: env
 ## Rewrite the notebooks' header, Colab and footer cells and the README's lecture map.
 nav: env
 	$(BIN)/python -m tools.navigation
+
+## The class's assignments, from every notebook with exercises, into _build/assignments/:
+## student/ (exercises blank), solution/ (filled in) and nbgrader's course (tools/assignments.py).
+ASSIGNMENTS := _build/assignments/assignments.json
+assignments: env
+	$(BIN)/python -m tools.assignments
+
+$(ASSIGNMENTS): $(VENV)/.lock notebooks/contents.toml $(wildcard notebooks/*.ipynb) lenet_extras/exercises.toml tools/assignments.py tools/exercise_cells.py tools/navigation.py
+	$(BIN)/python -m tools.assignments
+
+## Grade a folder of submissions with nbgrader: make grade SUBMISSIONS=DIR [TIME_LIMIT=1200]
+## [CELL_TIMEOUT=300] (seconds). One line per submission, the gradebook in _build/gradebook.csv.
+ifeq ($(filter grade,$(MAKECMDGOALS)),grade)
+ifndef SUBMISSIONS
+$(error make grade: say which folder to grade: make grade SUBMISSIONS=path/to/folder)
+endif
+endif
+grade: $(ASSIGNMENTS)
+	$(BIN)/python -m tools.grading "$(SUBMISSIONS)" $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(if $(CELL_TIMEOUT),--cell-timeout $(CELL_TIMEOUT))
 
 ## Print the speed figures: notebooks against their floor, training against the compute floor
 ## and the PyTorch MNIST example; then what each notebook asks of a class (peak memory, time).

@@ -48,6 +48,9 @@ EXPECTED = {
     "07_training_preview.ipynb": "test accuracy of at least 98.5%: True",
     "solutions.ipynb": "05.4: correct, 82826.",
 }
+# JupyterLab extensions of packages that only the dev layer installs (nbgrader and the
+# notebook it needs, for `make assignments` and `make grade`).
+DEV_LAYER_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
     "--disable-gpu",
@@ -94,6 +97,12 @@ def lab() -> Iterator[str]:
             folder, name = plugin.rsplit("/", 1)
             (settings / folder).mkdir(parents=True, exist_ok=True)
             (settings / folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
+        # The learners' layer has no nbgrader and no Jupyter Notebook: hide what the dev
+        # layer's copies add to JupyterLab (menus, toolbar buttons), so a learner's view is shown.
+        (tmp_path / "config" / "labconfig").mkdir(parents=True)
+        (tmp_path / "config" / "labconfig" / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": {n: True for n in DEV_LAYER_EXTENSIONS}})
+        )
         token = secrets.token_hex(16)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

@@ -21,18 +21,23 @@ import shlex
 import pytest
 from packaging.utils import canonicalize_name
 
-from tools import archive, layers, navigation, nbio
+from tools import archive, assignments, grading, layers, navigation, nbio
 from tools import site as site_tool
+from tools.contents import ENTRY_KEYS, TABLE_KEYS
 
 REPO = nbio.REPO
 PAGE = REPO / "site" / "instructors.md"
 CONTENTS = navigation.load_contents()
-GIT = {"add", "clone", "commit", "push", "tag"}
+GIT = {"add", "branch", "clone", "commit", "push", "tag"}
+STUDENT_SOLUTION = ("student", "solution", "nbgrader")  # what `make assignments` writes
 # What `make site` and `make env` write: named on the page, absent from a fresh clone.
 WRITTEN = {
     site_tool.SITE.relative_to(REPO).as_posix(),
     f"{archive.archive_name(CONTENTS)}.zip",
     ".venv",
+    *(f"{assignments.OUT.relative_to(REPO).as_posix()}/{part}" for part in STUDENT_SOLUTION),
+    grading.GRADEBOOK.relative_to(REPO).as_posix(),
+    f"{grading.WORK.relative_to(REPO).as_posix()}/autograded",
 }
 
 
@@ -43,6 +48,10 @@ def code_spans(text: str) -> list[str]:
     spans = [line.split(" #")[0].strip() for block in blocks for line in block.splitlines()]
     outside = re.sub(r"^ *```[^\n]*\n.*?^ *```", "", text, flags=re.S | re.M)
     return [s for s in spans + re.findall(r"`([^`\n]+)`", outside) if s]
+
+
+MAKEFILE = (REPO / "Makefile").read_text()
+LEARNER_MODULES = {"torch", "numpy", "matplotlib", "torchinfo"}  # packages of requirements.txt
 
 
 def make_targets() -> set[str]:
@@ -58,8 +67,8 @@ def makefile_python_range() -> tuple[int, int]:
 
 
 def contents_keys() -> set[str]:
-    keys = {k for k in CONTENTS if k != "notebooks"}
-    return keys | {k for entry in CONTENTS["notebooks"] for k in entry}
+    """Every key the table may have (tools/contents.py refuses any other)."""
+    return (TABLE_KEYS - {"notebooks"}) | set(ENTRY_KEYS)
 
 
 def looks_like_path(word: str) -> bool:
@@ -72,7 +81,7 @@ def path_problem(path: str) -> str | None:
     return f"no file or folder {path} in the repository"
 
 
-def command_problem(words: list[str]) -> str | None:
+def command_problem(words: list[str], branches: list[str] = ()) -> str | None:
     first = words[0]
     if first == "make":
         targets = [w for w in words[1:] if "=" not in w]
@@ -91,23 +100,39 @@ def command_problem(words: list[str]) -> str | None:
             return f"git {words[1]} is not a step of publishing"
         if words[1] == "tag" and words[2:] != [CONTENTS["release"]]:
             return f"tags {words[2:]}, the release in contents.toml is {CONTENTS['release']}"
-        if words[1] == "push" and CONTENTS["release"] not in words:
-            return f"does not push the release {CONTENTS['release']}"
+        if words[1] == "branch" and words[2:3] == ["-f"] and words[-1] != CONTENTS["release"]:
+            release = CONTENTS["release"]
+            return f"puts a branch at {words[-1]}, the release in contents.toml is {release}"
+        pushed = CONTENTS["release"] in words or (words[-1] in branches and len(words) == 4)
+        if words[1] == "push" and not pushed:
+            return f"does not push the release {CONTENTS['release']} (or a branch made at it)"
         return None
     if first == "jupyter":
         return path_problem(words[-1])
     return f"not a command of this repository: {first}"
 
 
-def span_problem(span: str) -> str | None:
-    """Why a span of code on the page names nothing of the repository, or None."""
+def span_problem(span: str, branches: list[str] = ()) -> str | None:
+    """Why a span of code on the page names nothing of the repository, or None. ``branches``:
+    the branches made at the release earlier in the same line, which it may push."""
     if "&&" in span:  # commands run one after the other: each must hold
-        return next(filter(None, (span_problem(part.strip()) for part in span.split("&&"))), None)
+        parts = [part.strip() for part in span.split("&&")]
+        made = [
+            p.split()[-2] for p in parts if p.startswith("git branch -f ") and len(p.split()) == 5
+        ]
+        problems = (span_problem(part, made) for part in parts)
+        return next(filter(None, problems), None)
     if span.rstrip("/") in WRITTEN or (REPO / span).is_file():
         return None
     words = shlex.split(span)
     if words[0] in ("make", "python", "python3", "git", "jupyter"):
-        return command_problem(words)
+        return command_problem(words, branches)
+    if re.fullmatch(r"[A-Z_]+", span):  # a make variable: the Makefile must use it
+        return None if f"$({span})" in MAKEFILE else f"the Makefile uses no variable {span}"
+    if re.fullmatch(r"\w+(\.\w+)+", span) and span.split(".")[0] in LEARNER_MODULES:
+        module, _, name = span.rpartition(".")
+        found = hasattr(importlib.import_module(module), name)
+        return None if found else f"{span} does not exist"
     if match := re.fullmatch(r"(\w+) = .+", span):
         key = match.group(1)
         return None if key in contents_keys() else f"{key} is no key of contents.toml"

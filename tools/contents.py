@@ -18,6 +18,7 @@ CONTENTS = "notebooks/contents.toml"
 
 
 ENTRY_KEYS = ("file", "title", "lecture")
+TABLE_KEYS = {"repository", "release", "notebooks", "hub", "hub_branch"}
 
 
 def load_contents(root: Path = REPO) -> dict[str, Any]:
@@ -41,9 +42,8 @@ def load_contents(root: Path = REPO) -> dict[str, Any]:
 
 def table_problems(contents: dict[str, Any], notebooks: Path) -> list[str]:
     """Every fault of the table, one sentence each."""
-    problems = [
-        f"unknown key {k!r}" for k in contents if k not in {"repository", "release", "notebooks"}
-    ]
+    problems = [f"unknown key {k!r}" for k in contents if k not in TABLE_KEYS]
+    problems += hub_problems(contents)
     repository, release = contents.get("repository"), contents.get("release")
     if not isinstance(repository, str) or not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
         problems.append(f"repository must be 'owner/name', got {repository!r}")
@@ -78,4 +78,24 @@ def table_problems(contents: dict[str, Any], notebooks: Path) -> list[str]:
     unlisted = sorted(p.name for p in notebooks.glob("*.ipynb") if p.name not in listed)
     if unlisted:
         problems.append(f"notebooks missing from the table: {', '.join(unlisted)}")
+    return problems
+
+
+def hub_problems(contents: dict[str, Any]) -> list[str]:
+    """The optional hub keys: the class hub's address, and the branch its copies follow."""
+    if "hub" not in contents:
+        return []
+    hub, branch = contents["hub"], contents.get("hub_branch")
+    problems = []
+    if not isinstance(hub, str) or not re.fullmatch(r"https?://[\w.-]+(:\d+)?(/[\w.~-]+)*", hub):
+        problems.append(
+            "hub must be the hub's address, such as 'https://hub.example.edu'"
+            f" (no trailing slash), got {hub!r}"
+        )
+    if not isinstance(branch, str) or not re.fullmatch(r"[\w.-]+(/[\w.-]+)*", branch):
+        problems.append(
+            "hub needs hub_branch, the branch the class's copies follow (nbgitpuller clones a"
+            f" tag such as release = {contents.get('release')!r} once, then every later pull"
+            f" fails), got {branch!r}"
+        )
     return problems

@@ -21,7 +21,9 @@ has navigation and launch buttons of its own, and keeps only the header's title 
 All links point at that release too. The footer ends with the licence line (licence_line).
 The README's badges, lecture map and "Cite" line sit between marker comments and are
 rewritten likewise; the Cite line comes from CITATION.cff, whose version and repository
-address the tool keeps equal to the table's release and repository.
+address the tool keeps equal to the table's release and repository. So are the class hub's
+links (an nbgitpuller link per notebook, when the table names a `hub`) in the README and on
+the site's instructors page (site/instructors.md).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import nbformat
 import yaml
@@ -49,6 +52,7 @@ CONTENTS_NOTEBOOK = "contents.ipynb"  # at the repository root: the footers' "Co
 CONTENTS_MARK = "<!-- nav:contents"
 CITATION = "CITATION.cff"
 CC_BY_NC_SA = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
+INSTRUCTORS = "site/instructors.md"  # the site's page for instructors: it lists the hub links
 
 
 def binder_url(contents: dict[str, Any], file: str | None = None) -> str:
@@ -230,7 +234,11 @@ def readme_blocks(contents: dict[str, Any]) -> dict[str, str]:
         f"[![Open in Binder]({BINDER_BADGE})]({binder_url(contents, first)}) "
         f"[![Open in Colab]({COLAB_BADGE})]({colab_url(contents, first)})"
     )
-    return {"badges": badges, "lecture-map": "\n".join(lecture_map_rows(contents))}
+    return {
+        "badges": badges,
+        "lecture-map": "\n".join(lecture_map_rows(contents)),
+        "hub-links": hub_block(contents),
+    }
 
 
 def parse_citation(text: str) -> dict[str, Any]:
@@ -312,6 +320,7 @@ def planned_changes(root: Path = nbio.REPO) -> dict[Path, str]:
     new_citation, cite = planned_citation(root, contents)
     if new_citation is not None:
         changes[root / CITATION] = new_citation
+    changes.update(instructors_page_changes(root, contents))
     readme_path = root / "README.md"
     readme = readme_path.read_text(encoding="utf-8")
     new_readme = render_readme(readme, contents, cite)
@@ -327,6 +336,60 @@ def write_navigation(root: Path = nbio.REPO) -> list[Path]:
     for path, text in changes.items():
         atomic.write_text(path, text)
     return list(changes)
+
+
+# --- the class's JupyterHub: an nbgitpuller link per notebook ------------------------------
+
+
+def hub_url(contents: dict[str, Any], file: str, repo_url: str | None = None) -> str:
+    """nbgitpuller's link: on the first click the hub clones the repository's ``hub_branch``
+    into the student's home, on every later click it pulls, keeping the student's edits; then
+    it opens the notebook in JupyterLab. ``repo_url`` replaces the GitHub address (tests)."""
+    name = contents["repository"].split("/")[1]
+    query = {
+        "repo": repo_url or f"https://github.com/{contents['repository']}",
+        "branch": contents["hub_branch"],
+        "urlpath": f"lab/tree/{name}/notebooks/{file}",
+    }
+    return f"{contents['hub']}/hub/user-redirect/git-pull?{urlencode(query)}"
+
+
+def hub_block(contents: dict[str, Any]) -> str:
+    """The hub links as a table, or how to get them when no hub is set."""
+    if "hub" not in contents:
+        return (
+            "No class hub is set. Put its address in `notebooks/contents.toml`"
+            ' (`hub = "https://hub.example.edu"`) with the branch the class follows'
+            " (`hub_branch`), run `make nav`, and a link per notebook appears here."
+        )
+    rows = [
+        f"On the class hub, {contents['hub']}, from branch `{contents['hub_branch']}` of"
+        f" `{contents['repository']}`:",
+        "",
+        "| Notebook | Class hub |",
+        "| --- | --- |",
+    ]
+    rows += [
+        f"| {label(e)} | [open]({hub_url(contents, e['file'])}) |" for e in contents["notebooks"]
+    ]
+    return "\n".join(rows)
+
+
+def _rewrite_block(text: str, name: str, block: str, where: str) -> str:
+    pattern = re.compile(rf"(<!-- {name}:start[^>]*-->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{where} lacks the markers <!-- {name}:start --> ... <!-- {name}:end -->")
+    return pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text)
+
+
+def instructors_page_changes(root: Path, contents: dict[str, Any]) -> dict[Path, str]:
+    """The site's instructors page with its hub links rewritten, if they changed."""
+    path = root / INSTRUCTORS
+    if not path.exists():  # a checkout without the site
+        return {}
+    text = path.read_text(encoding="utf-8")
+    new = _rewrite_block(text, "hub-links", hub_block(contents), INSTRUCTORS)
+    return {path: new} if new != text else {}
 
 
 def main(argv: list[str] | None = None) -> int:

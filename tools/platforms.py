@@ -56,6 +56,7 @@ PLATFORMS = [
 LOCK_PLATFORMS = ["Linux x86_64", "Linux aarch64", "macOS 14 arm64", "Windows amd64"]
 # What learners must not get from requirements.txt (`make lab`, the README's pip command).
 DEV_ONLY = {"pytest", "nbval", "ruff", "playwright", "pre-commit", "sphinx", "uv"}
+DEV_ONLY |= {"nbgrader", "jupyterhub", "nbgitpuller", "otter-grader"}  # instructors' tools
 # (platform, python) -> the package that has no release for it. The README says so.
 EXPECTED = {("macOS x86_64", "3.13"): "torch"}
 
