@@ -18,7 +18,7 @@ NBVAL  := $(BIN)/pytest notebooks -q
 # removed interpreter) is made again from scratch.
 VENV_BROKEN := $(if $(shell $(BIN)/python -m pip --version 2>/dev/null),,yes)
 
-.PHONY: lab env test lint unit nbval nbval-one-thread browser site platforms lock refresh nav benchmark clean FORCE
+.PHONY: lab env test lint unit nbval nbval-one-thread rerun browser site platforms lock refresh nav benchmark clean FORCE
 
 define make_venv
 	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
@@ -53,8 +53,8 @@ lab: $(VENV)/.learners
 
 ## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser,
 ## the static site (built with warnings as errors and read in Chromium by tests/test_site.py),
-## and the platform check.
-test: lint unit nbval-one-thread platforms
+## the re-run check and the platform check.
+test: lint unit nbval-one-thread rerun platforms
 
 lint: env
 	$(BIN)/ruff check .
@@ -71,6 +71,13 @@ nbval-one-thread: env
 
 nbval: env
 	$(NBVAL)
+
+## Every cell run again as learners do (twice in a row; the whole notebook twice; then backwards),
+## naming each cell that fails (tools/rerun.py). The notebooks it covers in `make test`: list
+## them here, or leave RERUN_NOTEBOOKS empty for all of notebooks/contents.toml.
+RERUN_NOTEBOOKS ?= notebooks/07_training_preview.ipynb
+rerun: env
+	$(BIN)/python -m tools.rerun $(RERUN_NOTEBOOKS)
 
 browser: env
 	$(BIN)/pytest tests/test_browser.py tests/test_site.py -m browser
