@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(dir=path.parent) as tmp:  # the same folder depth
             copy = Path(tmp) / path.name
             nbformat.write(nb, copy)
-            report("with PyTorch's own threads (the choice switched off)", *measure(copy, args.runs))
+            title = "with PyTorch's own threads (the choice switched off)"
+            report(title, *measure(copy, args.runs))
 
 
 if __name__ == "__main__":
