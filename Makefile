@@ -18,7 +18,7 @@ NBVAL  := $(BIN)/pytest notebooks -q
 # removed interpreter) is made again from scratch.
 VENV_BROKEN := $(if $(shell $(BIN)/python -m pip --version 2>/dev/null),,yes)
 
-.PHONY: lab env test lint unit nbval nbval-one-thread rerun browser site platforms lock refresh nav benchmark clean FORCE
+.PHONY: lab env test lint unit nbval nbval-one-thread rerun browser site platforms lock refresh nav benchmark colab-check torch-range clean FORCE
 
 define make_venv
 	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
@@ -109,6 +109,20 @@ nav: env
 benchmark: env
 	$(BIN)/python -m benchmarks.notebook_times
 	$(BIN)/python -m benchmarks.training_speed
+
+## Every notebook in Colab's runtime (tools/colab_check.py): Python, versions and google.colab as
+## on Colab, each notebook alone with the clone its Colab cell makes. COLAB_FREEZE: another of
+## Colab's pip-freeze.txt lists (a path or URL), COLAB_OS_INFO its os-info.txt; by default the
+## runtime recorded in tools/colab_runtime.toml. Downloads PyPI's torch for it once (~3 GB).
+COLAB_FREEZE ?=
+COLAB_OS_INFO ?=
+colab-check: env
+	$(BIN)/python -m tools.colab_check $(if $(COLAB_FREEZE),--freeze $(COLAB_FREEZE)) $(if $(COLAB_OS_INFO),--os-info $(COLAB_OS_INFO))
+
+## Every notebook under the newest and the oldest torch requirements.txt admits, outputs compared
+## with the stored ones (tools/torch_range.py). Not in `make test`: several GB of downloads.
+torch-range: env
+	$(BIN)/python -m tools.torch_range
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info _build

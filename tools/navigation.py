@@ -38,6 +38,10 @@ OLD_COLAB = "# nav:colab"  # how it was found before it had a tag
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 NAV_TAG = "nav"  # on every cell this tool writes; the site filters on it (site/companion.py)
+# What the notebooks import that Colab's runtime lacks (tools/colab_check.py checks it): the
+# Colab cell of a notebook that imports one installs it there, at the lock's version. Never
+# torch or anything Colab has: replacing Colab's own packages would break its runtime.
+COLAB_LACKS = ("torchinfo",)
 
 
 def load_contents(root: Path = nbio.REPO) -> dict[str, Any]:
@@ -91,18 +95,33 @@ def header_source(contents: dict[str, Any], entry: dict[str, Any]) -> str:
     )
 
 
-def colab_source(contents: dict[str, Any]) -> str:
+def colab_installs(nb: nbformat.NotebookNode) -> list[str]:
+    """'name==version' for each package of COLAB_LACKS that the notebook's code imports."""
+    from tools.layers import lock_pins  # only when a notebook is written
+
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and not is_colab_cell(c))
+    wanted = [n for n in COLAB_LACKS if re.search(rf"^\s*(import|from)\s+{n}\b", code, re.M)]
+    pins = lock_pins() if wanted else {}
+    return [f"{name}=={pins[name]}" for name in wanted]
+
+
+def colab_source(contents: dict[str, Any], installs: list[str] = ()) -> str:
     """Short enough to read at a glance; git's own message, in one line, if the clone fails;
-    nothing fetched again when it is run twice."""
+    nothing fetched again when it is run twice; pip silent unless it fails."""
     name, release = contents["repository"].split("/")[1], contents["release"]
+    title = "fetch the lecture's helper module and data"
+    pip = [f"    !pip install -qq {' '.join(installs)}"] if installs else []
+    if installs:
+        title += f"; install {', '.join(i.split('==')[0] for i in installs)}"
     return "\n".join(
         [
-            "# @title On Colab only: fetch the lecture's helper module and data",
+            f"# @title On Colab only: {title}",
             "import sys",
             "",
             'if "google.colab" in sys.modules:',
             f'    url = "https://github.com/{contents["repository"]}"',
             f"    ![ -d {name} ] || git clone -q --depth 1 -b {release} {{url}} 2>&1 | tail -n1",
+            *pip,
             f'    sys.path.insert(0, "{name}")',
         ]
     )
@@ -145,7 +164,7 @@ def navigate(
         header_source(contents, contents["notebooks"][index]), id="nav-header", metadata=tagged
     )
     colab = nbformat.v4.new_code_cell(
-        colab_source(contents),
+        colab_source(contents, colab_installs(nb)),
         id="nav-colab",
         # collapsed: in JupyterLab (source_hidden) and on Colab (a form shows only its title)
         metadata={
