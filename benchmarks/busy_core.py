@@ -32,12 +32,18 @@ from tools.navigation import load_contents
 from tools.refresh import execute
 
 IDLE_TARGET, RATIO_TARGET = 15.0, 1.5
-# A first cell that makes fit keep PyTorch's own threads, for --without-choice.
-NO_CHOICE = (
-    "import torch\n"
-    "import lenet_extras.fitting\n"
-    "lenet_extras.fitting.choose_threads = lambda *args, **kwargs: torch.get_num_threads()"
-)
+# Cells added around the notebook's own: the first records the thread count fit chooses before
+# each epoch (or, for --without-choice, keeps PyTorch's own), the last prints what it used.
+RECORD = """\
+import torch
+import lenet_extras.fitting
+_chosen, _choose = [], lenet_extras.fitting.choose_threads
+def _recorded(*args, **kwargs):
+    _chosen.append({choice})
+    return _chosen[-1]
+lenet_extras.fitting.choose_threads = _recorded"""
+CHOICE, NO_CHOICE = "_choose(*args, **kwargs)", "torch.get_num_threads()"
+Run = tuple[float, str]  # seconds, threads per epoch
 
 
 def training_notebook() -> Path:
@@ -48,27 +54,39 @@ def training_notebook() -> Path:
     raise LookupError("no notebook in notebooks/contents.toml calls fit(")
 
 
-def timed(run: Callable[[], object]) -> float:
+def run_once(path: Path) -> Run:
+    """Seconds to run the notebook in a fresh kernel, and the threads fit used per epoch."""
     start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
+    nb = execute(path)
+    seconds = time.perf_counter() - start
+    return seconds, nb.cells[-1].outputs[0].text.split(":", 1)[1].strip()
 
 
-def beside_busy_core(run: Callable[[], object]) -> float:
+def beside_busy_core(run: Callable[[], Run]) -> Run:
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.5)  # let it take its core
-        return timed(run)
+        return run()
     finally:
         busy.kill()
         busy.wait()
 
 
-def measure(path: Path, runs: int) -> tuple[list[float], list[float]]:
+def instrumented(path: Path, folder: Path, choice: str) -> Path:
+    """A copy of the notebook, in ``folder``, that prints the threads of each epoch last."""
+    nb = nbio.read(path)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(RECORD.format(choice=choice)))
+    nb.cells.append(nbformat.v4.new_code_cell('print("threads per epoch:", _chosen)'))
+    copy = folder / path.name
+    nbformat.write(nb, copy)
+    return copy
+
+
+def measure(path: Path, runs: int) -> tuple[list[Run], list[Run]]:
     idle, busy = [], []
     for _ in range(runs):
-        idle.append(timed(lambda: execute(path)))
-        busy.append(beside_busy_core(lambda: execute(path)))
+        idle.append(run_once(path))
+        busy.append(beside_busy_core(lambda: run_once(path)))
     return idle, busy
 
 
@@ -77,7 +95,8 @@ def spread(seconds: list[float]) -> str:
     return f"{low:6.1f} {mid:6.1f} {high:6.1f}"
 
 
-def report(title: str, idle: list[float], busy: list[float]) -> None:
+def report(title: str, idle_runs: list[Run], busy_runs: list[Run]) -> None:
+    idle, busy = [s for s, _ in idle_runs], [s for s, _ in busy_runs]
     ratio = statistics.median(b / i for i, b in zip(idle, busy, strict=True))
     idle_ok = "ok" if statistics.median(idle) <= IDLE_TARGET else "OVER"
     ratio_ok = "ok" if ratio <= RATIO_TARGET else "OVER"
@@ -86,6 +105,8 @@ def report(title: str, idle: list[float], busy: list[float]) -> None:
     print(f"  {'idle':<28}{spread(idle)}  {idle_ok} (≤ {IDLE_TARGET:.0f} s)")
     print(f"  {'beside one busy core':<28}{spread(busy)}")
     print(f"  {'ratio busy / idle (paired)':<28}{ratio:>13.2f}  {ratio_ok} (≤ {RATIO_TARGET})")
+    threads = [" ".join(t for _, t in runs) for runs in (idle_runs, busy_runs)]
+    print(f"  threads per epoch, idle: {threads[0]}; beside a busy core: {threads[1]}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,13 +119,11 @@ def main(argv: list[str] | None = None) -> None:
     path = training_notebook()
     execute(path)  # warm the disk cache before measuring anything
     print(f"{path.name}: {args.runs} runs idle and {args.runs} beside one busy core, alternately")
-    report("with fit's thread choice (as the notebook runs)", *measure(path, args.runs))
-    if args.without_choice:
-        nb = nbio.read(path)
-        nb.cells.insert(0, nbformat.v4.new_code_cell(NO_CHOICE))
-        with tempfile.TemporaryDirectory(dir=path.parent) as tmp:  # the same folder depth
-            copy = Path(tmp) / path.name
-            nbformat.write(nb, copy)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:  # the notebook's own folder depth
+        copy = instrumented(path, Path(tmp), CHOICE)
+        report("with fit's thread choice (as the notebook runs)", *measure(copy, args.runs))
+        if args.without_choice:
+            copy = instrumented(path, Path(tmp), NO_CHOICE)
             title = "with PyTorch's own threads (the choice switched off)"
             report(title, *measure(copy, args.runs))
 
