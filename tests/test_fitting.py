@@ -34,6 +34,7 @@ def _restore_threads():
 @pytest.fixture
 def one_thread(monkeypatch):
     """fit on one thread, whatever the machine is doing: runs that can be compared exactly."""
+    torch.set_num_threads(1)  # restored by _restore_threads
     monkeypatch.setattr(fitting, "choose_threads", lambda *args, **kwargs: 1)
 
 
