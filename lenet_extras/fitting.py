@@ -98,12 +98,19 @@ class History:
         return means
 
 
-def _check(epochs: int, batch_size: int, max_lr: float, *data: Tensor) -> None:
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+def check_settings(epochs: int, batch_size: int, max_lr: float, threads: int | None) -> None:
+    """Refuse a setting ``fit`` cannot train with, naming it (07)."""
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("threads", threads)):
+        if name == "threads" and value is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
     if isinstance(max_lr, bool) or not isinstance(max_lr, int | float) or not max_lr > 0:
         raise ValueError(f"max_lr must be a number above 0, got {max_lr!r}")
+
+
+def check_data(*data: Tensor) -> None:
+    """Refuse images and labels ``fit`` cannot train and test on, naming them (07)."""
     for which, images, labels in (("train", *data[:2]), ("test", *data[2:])):
         if not isinstance(images, Tensor) or images.dim() != 4 or len(images) == 0:
             got = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
@@ -124,14 +131,17 @@ def fit(
     batch_size: int = 128,
     max_lr: float = 0.01,
     seed: int = 0,
+    threads: int | None = None,
     progress: bool = True,
 ) -> History:
     """Train ``model`` with Adam and a one-cycle schedule; return what was measured (07).
 
-    ``seed`` fixes the order of the batches (the weights are the model's own). The model
-    ends in the mode, train or eval, it started in.
+    ``seed`` fixes the order of the batches (the weights are the model's own). ``threads``
+    None lets ``choose_threads`` pick before each epoch; a number fixes it, for runs whose
+    every digit repeats. The model ends in the mode, train or eval, it started in.
     """
-    _check(epochs, batch_size, max_lr, train_images, train_labels, test_images, test_labels)
+    check_settings(epochs, batch_size, max_lr, threads)
+    check_data(train_images, train_labels, test_images, test_labels)
     steps = math.ceil(len(train_images) / batch_size)
     optimizer = torch.optim.Adam(model.parameters())
     schedule = torch.optim.lr_scheduler.OneCycleLR(
@@ -144,7 +154,10 @@ def fit(
         model.train()
         order = torch.randperm(len(train_images), generator=shuffle)
         first = order[:batch_size]
-        history.threads.append(choose_threads(model, train_images[first], train_labels[first]))
+        history.threads.append(
+            threads or choose_threads(model, train_images[first], train_labels[first])
+        )
+        torch.set_num_threads(history.threads[-1])
         for start in range(0, len(train_images), batch_size):
             batch = order[start : start + batch_size]
             scores = model(train_images[batch])

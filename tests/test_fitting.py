@@ -71,6 +71,15 @@ def test_the_learning_rate_follows_pytorchs_one_cycle_schedule(one_thread):
     assert history.learning_rate == pytest.approx(expected)
 
 
+def test_a_fixed_thread_count_is_kept_for_every_epoch(monkeypatch):
+    def no_choice(*args, **kwargs):
+        raise AssertionError("chose threads although told how many")
+
+    monkeypatch.setattr(fitting, "choose_threads", no_choice)
+    _, history = run(threads=1)
+    assert history.threads == [1, 1] and torch.get_num_threads() == 1
+
+
 def test_running_fit_again_trains_again_the_same_way(one_thread):
     # The notebook's cell makes a new network from the same seed: the same run twice.
     first, second = run()[1], run()[1]
@@ -98,6 +107,7 @@ def test_fit_keeps_the_mode_and_the_global_random_state(one_thread):
         ({"epochs": 0}, "epochs must be a whole number of at least 1, got 0"),
         ({"batch_size": True}, "batch_size must be a whole number of at least 1, got True"),
         ({"max_lr": -0.1}, "max_lr must be a number above 0, got -0.1"),
+        ({"threads": 0}, "threads must be a whole number of at least 1, got 0"),
     ],
 )
 def test_fit_refuses_bad_settings(change, message):
