@@ -32,7 +32,7 @@ endif
 endif
 endif
 
-.PHONY: lab env test lint unit nbval nbval-one-thread browser hub site platforms lock refresh nav benchmark assignments grade clean FORCE
+.PHONY: lab env test lint unit nbval nbval-one-thread browser hub site rerun colab-check torch-range platforms lock refresh nav benchmark assignments grade clean FORCE
 
 define make_venv
 	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
@@ -80,8 +80,8 @@ lab: $(VENV)/.learners
 
 ## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser,
 ## the static site (built with warnings as errors and read in Chromium by tests/test_site.py),
-## and the platform check.
-test: lint unit nbval-one-thread platforms
+## the re-run check over every notebook, every notebook in Colab's runtime, and the platform check.
+test: lint unit nbval-one-thread rerun colab-check platforms
 
 lint: env
 	$(BIN)/ruff check .
@@ -99,6 +99,13 @@ nbval-one-thread: env
 
 nbval: env
 	$(NBVAL)
+
+## Every cell run again as learners do (twice in a row; the whole notebook twice; then backwards),
+## naming each cell that fails (tools/rerun.py): every notebook of notebooks/contents.toml, or
+## only those named, e.g. make rerun RERUN_NOTEBOOKS=notebooks/07_training_preview.ipynb.
+RERUN_NOTEBOOKS ?=
+rerun: env
+	$(BIN)/python -m tools.rerun $(RERUN_NOTEBOOKS)
 
 browser: env $(NODE_STAMP)
 	$(BIN)/pytest tests/test_browser.py tests/test_site.py tests/test_links.py -m browser
@@ -156,6 +163,24 @@ benchmark: env
 	$(BIN)/python -m benchmarks.notebook_times
 	$(BIN)/python -m benchmarks.training_speed
 	$(BIN)/python -m benchmarks.class_needs
+
+## Every notebook in Colab's runtime (tools/colab_check.py): Python, versions and google.colab as
+## on Colab, each notebook alone with the clone its Colab cell makes. COLAB_FREEZE: another of
+## Colab's pip-freeze.txt lists (a path or URL), COLAB_OS_INFO its os-info.txt; by default the
+## runtime recorded in tools/colab_runtime.toml. Downloads PyPI's torch for it once (~3 GB).
+## COLAB_PYTHON: the interpreter to build it from (default: python3.X of the PATH or pyenv).
+COLAB_FREEZE ?=
+COLAB_OS_INFO ?=
+COLAB_PYTHON ?=
+colab-check: env
+	$(BIN)/python -m tools.colab_check $(if $(COLAB_FREEZE),--freeze $(COLAB_FREEZE)) $(if $(COLAB_OS_INFO),--os-info $(COLAB_OS_INFO)) $(if $(COLAB_PYTHON),--python $(COLAB_PYTHON))
+
+## Every notebook under the newest and the oldest torch requirements.txt admits, outputs compared
+## with the stored ones (tools/torch_range.py). Not in `make test`: several GB of downloads.
+## TORCH_ENDS=newest (or oldest) runs one end only.
+TORCH_ENDS ?= newest oldest
+torch-range: env
+	$(BIN)/python -m tools.torch_range --ends $(TORCH_ENDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info _build node_modules

@@ -37,7 +37,10 @@ class Explorer(widgets.VBox):
         self.text = ""  # the current table as plain text
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        bundle = super()._repr_mimebundle_(**kwargs)
+        # ipywidgets 8 displays a widget through this; ipywidgets 7 (Colab's) has no such
+        # method and displays it through _ipython_display_, which IPython asks for first.
+        parent = getattr(super(), "_repr_mimebundle_", None)
+        bundle = parent(**kwargs) if parent is not None else None
         if bundle is not None:
             bundle["text/plain"] = f"{self.text}\n\n{HOW_TO_PLAY}"
             bundle["text/html"] = f"{self.table.value}<p>{html.escape(HOW_TO_PLAY)}</p>"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import navigation, nbio
+from tools import layers, navigation, nbio
 from tools.cli import ToolError
 
 REPO = nbio.REPO
@@ -138,31 +138,46 @@ def test_repository_address_lives_in_one_place():
 # --- the Colab set-up cell ---------------------------------------------------------------
 
 
-def colab_cells() -> list:
-    return [
-        next(c for c in nbio.read(path).cells if c.cell_type == "code")
+def colab_cells() -> dict[str, nbio.nbformat.NotebookNode]:
+    return {
+        path.name: next(c for c in nbio.read(path).cells if c.cell_type == "code")
         for path in sorted(nbio.NOTEBOOKS.glob("*.ipynb"))
-    ]
+    }
 
 
 def colab_cell() -> str:
-    sources = {cell.source for cell in colab_cells()}
-    assert len(sources) == 1, "every notebook must carry the same Colab cell"
-    (source,) = sources
-    return source
+    """The Colab cell of a notebook that needs nothing Colab lacks (most of them)."""
+    sources = {cell.source for cell in colab_cells().values()}
+    common = navigation.colab_source(navigation.load_contents())
+    assert common in sources, "no notebook carries the plain Colab cell"
+    return common
 
 
 def test_colab_cell_is_collapsed_short_and_for_learners():
-    for cell in colab_cells():
+    for cell in colab_cells().values():
         assert navigation.COLAB_TAG in cell.metadata["tags"]
         assert cell.metadata["jupyter"] == {"source_hidden": True}  # JupyterLab
         assert cell.metadata["cellView"] == "form"  # Colab shows the form's title only
-    lines = colab_cell().splitlines()
-    assert lines[0].startswith("# @title ")
-    code = [line for line in lines[1:] if line.strip()]
-    assert len(code) <= 18 and all(len(line) <= 88 for line in lines), lines
-    for word in ("tools/", "navigation", "test", "CI", "maintain", "contents.toml"):
-        assert word not in colab_cell(), f"the Colab cell talks about {word!r}"
+        lines = cell.source.splitlines()
+        assert lines[0].startswith("# @title ")
+        code = [line for line in lines[1:] if line.strip()]
+        assert len(code) <= 19 and all(len(line) <= 88 for line in lines), lines
+        for word in ("tools/", "navigation", "test", "CI", "maintain", "contents.toml"):
+            assert word not in cell.source, f"the Colab cell talks about {word!r}"
+
+
+def test_colab_cell_installs_what_colab_lacks_only_where_a_notebook_imports_it():
+    pins = layers.lock_pins()
+    for name, cell in colab_cells().items():
+        nb = nbio.read(nbio.NOTEBOOKS / name)
+        code = "\n".join(c.source for c in nb.cells[1:] if c.cell_type == "code")
+        installs = [line.strip() for line in cell.source.splitlines() if "pip install" in line]
+        if "import torchinfo" in code or "from torchinfo" in code:
+            assert installs == [f"!pip install -qq torchinfo=={pins['torchinfo']}"], name
+            assert "torchinfo installed there" in cell.source.splitlines()[0]
+        else:
+            assert installs == [] and cell.source == colab_cell(), name
+    assert "torch" not in navigation.COLAB_LACKS  # Colab's own torch must stay
 
 
 def test_colab_cell_clones_the_release_of_the_table():
@@ -185,7 +200,8 @@ def test_colab_cell_does_nothing_elsewhere(monkeypatch):
     monkeypatch.setattr(subprocess, "run", no_subprocess)
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     path_before = list(sys.path)
-    exec(as_python(colab_cell()), {"get_ipython": no_subprocess})
+    for source in {cell.source for cell in colab_cells().values()}:
+        exec(as_python(source), {"get_ipython": no_subprocess})
     assert sys.path == path_before
 
 
@@ -232,8 +248,9 @@ def test_without_the_helper_module_the_cell_stops_with_one_sentence(tmp_path):
     assert nb.cells[2].outputs == [] and nb.cells[2].execution_count is None  # not run
 
 
-def run_on_fake_colab(tmp_path: Path, git_body: str, runs: int = 1) -> list:
-    """Run the cell in a real IPython shell, with a stand-in google.colab module and git."""
+def run_on_fake_colab(tmp_path: Path, git_body: str, runs: int = 1, cell: str = "") -> list:
+    """Run the cell in a real IPython shell, with a stand-in google.colab module, git and
+    pip (which only logs its arguments)."""
     fake = tmp_path / "fake"
     (fake / "google" / "colab").mkdir(parents=True, exist_ok=True)
     (fake / "google" / "__init__.py").write_text("")
@@ -247,9 +264,16 @@ def run_on_fake_colab(tmp_path: Path, git_body: str, runs: int = 1) -> list:
         "    log.write(' '.join(sys.argv[1:]) + '\\n')\n" + textwrap.dedent(git_body)
     )
     git.chmod(0o755)
+    pip = bin_dir / "pip"
+    pip.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"with open({str(tmp_path / 'pip-calls')!r}, 'a') as log:\n"
+        "    log.write(' '.join(sys.argv[1:]) + '\\n')\n"
+    )
+    pip.chmod(0o755)
     content = tmp_path / "content"  # Colab's working directory is /content
     content.mkdir(exist_ok=True)
-    (tmp_path / "cell.py").write_text(colab_cell())
+    (tmp_path / "cell.py").write_text(cell or colab_cell())
     script = tmp_path / "run_cell.py"
     script.write_text(
         "import google.colab\n"  # Colab's kernel has imported it before any cell runs
@@ -306,3 +330,17 @@ def test_colab_cell_shows_why_a_clone_failed_in_one_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == reason, result.stdout
     assert "Traceback" not in result.stderr and "CalledProcessError" not in result.stderr
+
+
+def test_colab_cell_installs_quietly_on_colab(tmp_path):
+    (source,) = {c.source for c in colab_cells().values() if "pip install" in c.source}
+    clone = """\
+        target = pathlib.Path(sys.argv[-1].rstrip("/").split("/")[-1])
+        target.mkdir()
+        (target / "lenet_helpers.py").write_text("FROM_CLONE = True\\n")
+        """
+    for result in run_on_fake_colab(tmp_path, clone, runs=2, cell=source):
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("IMPORTED True"), result.stdout  # and nothing else
+    pin = f"torchinfo=={layers.lock_pins()['torchinfo']}"
+    assert (tmp_path / "pip-calls").read_text().splitlines() == [f"install -qq {pin}"] * 2

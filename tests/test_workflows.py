@@ -21,8 +21,6 @@ REPO = nbio.REPO
 WORKFLOWS = REPO / ".github" / "workflows"
 BIN = Path(sys.executable).parent
 NAMES = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
-# The canary's two checks come with the Colab and torch-range commands of issue 16.
-PENDING_TARGETS = {"colab-check", "torch-range"}
 
 
 def load(name: str) -> dict:
@@ -136,22 +134,7 @@ def workflow_targets() -> list[str]:
     return sorted(set(re.findall(r"\bmake ([\w-]+)", runs)))
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
-        pytest.param(
-            t,
-            marks=pytest.mark.xfail(
-                t not in makefile_targets(),
-                reason="issue 16 adds this target; rename the call here if it lands otherwise",
-                strict=True,
-            ),
-        )
-        if t in PENDING_TARGETS
-        else t
-        for t in workflow_targets()
-    ],
-)
+@pytest.mark.parametrize("target", workflow_targets())
 def test_every_make_target_a_workflow_calls_exists(target):
     assert target in makefile_targets()
 

@@ -53,6 +53,10 @@ CONTENTS_MARK = "<!-- nav:contents"
 CITATION = "CITATION.cff"
 CC_BY_NC_SA = "https://creativecommons.org/licenses/by-nc-sa/4.0/"
 INSTRUCTORS = "site/instructors.md"  # the site's page for instructors: it lists the hub links
+# What the notebooks import that Colab's runtime lacks (tools/colab_check.py checks it): the
+# Colab cell of a notebook that imports one installs it there, at the lock's version. Never
+# torch or anything Colab has: replacing Colab's own packages would break its runtime.
+COLAB_LACKS = ("torchinfo",)
 
 
 def binder_url(contents: dict[str, Any], file: str | None = None) -> str:
@@ -85,21 +89,36 @@ def header_source(contents: dict[str, Any], entry: dict[str, Any]) -> str:
     )
 
 
-def colab_source(contents: dict[str, Any]) -> str:
+def colab_installs(nb: nbformat.NotebookNode) -> list[str]:
+    """'name==version' for each package of COLAB_LACKS that the notebook's code imports."""
+    from tools.layers import lock_pins  # only when a notebook is written
+
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and not is_colab_cell(c))
+    wanted = [n for n in COLAB_LACKS if re.search(rf"^\s*(import|from)\s+{n}\b", code, re.M)]
+    pins = lock_pins() if wanted else {}
+    return [f"{name}=={pins[name]}" for name in wanted]
+
+
+def colab_source(contents: dict[str, Any], installs: list[str] = ()) -> str:
     """Short enough to read at a glance; git's own message, in one line, if the clone fails;
-    nothing fetched again when it is run twice. Anywhere, when the helper module cannot be
-    imported, one sentence (MISSING_HELPERS) says where to get the companion and how to
-    install it, and stops a run of all cells there, instead of a traceback further down."""
+    nothing fetched again when it is run twice; pip silent unless it fails. Anywhere, when the
+    helper module cannot be imported, one sentence (MISSING_HELPERS) says where to get the
+    companion and how to install it, and stops a run of all cells there, instead of a traceback further down."""
     name, release = contents["repository"].split("/")[1], contents["release"]
+    pip = [f"    !pip install -qq {' '.join(installs)}"] if installs else []
+    where = "fetched on Colab"
+    if installs:
+        where += f"; {', '.join(i.split('==')[0] for i in installs)} installed there"
     return "\n".join(
         [
-            "# @title Set-up: the lecture's helper module and data (fetched on Colab)",
+            f"# @title Set-up: the lecture's helper module and data ({where})",
             "import importlib.util",
             "import sys",
             "",
             f'url = "https://github.com/{contents["repository"]}"',
             'if "google.colab" in sys.modules:',
             f"    ![ -d {name} ] || git clone -q --depth 1 -b {release} {{url}} 2>&1 | tail -n1",
+            *pip,
             f'    sys.path.insert(0, "{name}")',
             'if importlib.util.find_spec("lenet_helpers") is None:',
             "",
@@ -175,7 +194,7 @@ def navigate(
         header_source(contents, contents["notebooks"][index]), id="nav-header", metadata=tagged
     )
     colab = nbformat.v4.new_code_cell(
-        colab_source(contents),
+        colab_source(contents, colab_installs(nb)),
         id="nav-colab",
         # collapsed: in JupyterLab (source_hidden) and on Colab (a form shows only its title)
         metadata={
