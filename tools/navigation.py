@@ -103,12 +103,13 @@ def colab_source(contents: dict[str, Any], installs: list[str] = ()) -> str:
     """Short enough to read at a glance; git's own message, in one line, if the clone fails;
     nothing fetched again when it is run twice; pip silent unless it fails. Anywhere, when the
     helper module cannot be imported, one sentence (MISSING_HELPERS) says where to get the
-    companion and how to install it, and stops a run of all cells there, instead of a traceback further down."""
+    companion and how to install it, and stops a run of all cells there, instead of a
+    traceback further down."""
     name, release = contents["repository"].split("/")[1], contents["release"]
     pip = [f"    !pip install -qq {' '.join(installs)}"] if installs else []
     where = "fetched on Colab"
     if installs:
-        where += f"; {', '.join(i.split('==')[0] for i in installs)} installed there"
+        where += f", with {', '.join(i.split('==')[0] for i in installs)}"
     return "\n".join(
         [
             f"# @title Set-up: the lecture's helper module and data ({where})",
