@@ -161,6 +161,7 @@ grade: $(ASSIGNMENTS)
 ## and the PyTorch MNIST example; then what each notebook asks of a class (peak memory, time).
 benchmark: env
 	$(BIN)/python -m benchmarks.notebook_times
+	$(BIN)/python -m benchmarks.busy_core
 	$(BIN)/python -m benchmarks.training_speed
 	$(BIN)/python -m benchmarks.class_needs
 

@@ -45,6 +45,15 @@ def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return Raised(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
 
 
+def _whole_valued(value: Any) -> bool:
+    """A number that is whole but not an int: a float 28.0, a one-value tensor(28)."""
+    try:
+        number = value.item() if isinstance(value, torch.Tensor) else value
+        return not isinstance(number, bool) and float(number).is_integer()
+    except Exception:  # not a single number
+        return False
+
+
 def whole(value: Any) -> int | None:
     """A whole number as a plain int (Python's, NumPy's), or None for anything else."""
     if (
@@ -100,6 +109,9 @@ def e03_5(out_size: Any) -> str | None:
         if isinstance(got, Raised) and (kwargs or len(args) == 2):
             return f"{shown} raised {got}: name the arguments as the question does, with defaults"
         if whole(got) is None and not isinstance(got, Raised):
+            if _whole_valued(got):
+                how = "(// divides to one)" if isinstance(got, float) else "(.item() gives one)"
+                return f"{shown} gave {got!r}: return a plain Python int {how}"
             return f"{shown} gave {got!r}, not a whole number: a size counts pixels (use //)"
         if whole(got) != truth:
             return f"{shown} gave {got!r}, PyTorch: {truth}"
@@ -133,8 +145,11 @@ def e04_5(count: Any) -> str | None:
     for name, model in _models_to_count():
         truth = sum(p.numel() for p in nn.Module.parameters(model))
         got = call(count, model)
+        if whole(got) is None and _whole_valued(got) and float(got) == truth:
+            return f"count({name}) gave {got!r}: return a plain Python int, as numel() does"
         if whole(got) != truth:
-            return f"count({name}) gave {got!r}, numel() adds up to {truth}"
+            shared = " (a tensor two layers share counts once)" if "share" in name else ""
+            return f"count({name}) gave {got!r}; its parameters hold {truth} values{shared}"
     return None
 
 
@@ -203,9 +218,13 @@ def e06_5(rbf: Any) -> str | None:
         got = call(rbf, x.clone(), layer.centres.clone())
         if isinstance(got, Raised):
             return f"for x of shape {tuple(x.shape)} it raised {got}"
-        if not isinstance(got, torch.Tensor) or got.shape != truth.shape:
-            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else describe(got)
-            return f"for x of shape {tuple(x.shape)} it gave {shape}, expected {tuple(truth.shape)}"
+        if not isinstance(got, torch.Tensor):
+            return f"for x of shape {tuple(x.shape)} it gave {describe(got)}: return a tensor"
+        if got.shape != truth.shape:
+            given = tuple(got.shape)
+            return (
+                f"for x of shape {tuple(x.shape)} it gave shape {given}, not {tuple(truth.shape)}"
+            )
         if not torch.allclose(got.detach().double(), truth.double(), rtol=1e-4, atol=1e-3):
             return f"for x of shape {tuple(x.shape)} its distances differ from the output layer's"
     return None

@@ -33,8 +33,9 @@ GAP = 0.5  # between two stages
 MAX_WIDTH = 8.4  # inches: 672 px at 80 dpi, narrower than the notebook's column
 LEGEND = (
     f"Each stack is a layer's feature maps, one sheet per map ({MAX_SHEETS} at most drawn): "
-    "1, 6 and 16 maps make stacks of 1, 6 and 16 sheets. A sheet's height and width grow with "
-    "its map's; a bar's height grows with log(number of values). Labels give exact sizes."
+    "1, 6 and 16 maps make stacks of 1, 6 and 16 sheets. A sheet grows with its map (square maps "
+    "drawn narrower than tall); a bar's height grows with log(number of values). Labels give "
+    "exact sizes."
 )
 
 

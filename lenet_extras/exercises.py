@@ -1,11 +1,11 @@
-"""Checking the exercises at the end of every notebook (01 to 06).
+"""Checking the exercises at the end of every notebook (01 to 07).
 
 The questions and hints are data, in exercises.toml; each right answer is computed by
 PyTorch in the named function of answers.py. ``check`` prints a verdict: the first wrong
 try gets a hint to the idea, the next ones a hint to the arithmetic as well. An answer
-written as text is read as the number, shape or True/False it spells ("24", "(7, 10)",
-"7 x 10", "true"); one that cannot be read as the kind of answer asked for is told how to
-write it, and that costs no try.
+written as text is read as the number, shape, True/False or name it spells ("24", "(7, 10)",
+"7 x 10", "true", "net.FC1"); one that cannot be read as the kind of answer asked for is told
+how to write it, and that costs no try.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ READABLE = {  # kind: (what an answer must be, how to write one)
     "number": ("a number", "write one, such as 12 or 0.5"),
     "shape": ("a shape", "write it as a tuple of whole numbers, such as (2, 3)"),
     "bool": ("True or False", "write True or False"),
-    "name": ("a name", "write it as text in quotes, as print() shows it"),
+    "name": ("a name", "write it as text in quotes, such as 'conv1'"),
 }
 
 
@@ -125,7 +125,9 @@ def _matches(value: Any, truth: Any, kind: str) -> bool:
     if kind == "name":
         if isinstance(value, type):
             return value is truth
-        return isinstance(value, str) and value in _names(truth)
+        fold = not isinstance(truth, type)  # torch.tensor, a function, is not torch.Tensor
+        plain = {_plain(n, fold) for n in _names(truth)}
+        return isinstance(value, str) and _plain(value, fold) in plain
     if kind == "bool":
         return value is truth
     if kind == "shape":
@@ -138,6 +140,15 @@ def _names(value: Any) -> set[str]:
     if isinstance(value, type):
         return {value.__name__, f"{value.__module__}.{value.__qualname__}"}
     return {value.strip()} if isinstance(value, str) else set()
+
+
+def _plain(name: str, fold: bool) -> str:
+    """A name as it is meant: "<class 'torch.Tensor'>", "the Smallest", "net.fc1", "fc1 layer"
+    read as torch.Tensor, smallest, fc1, fc1 (in lower case if ``fold``: not a class's)."""
+    name = re.sub(r"^<class '(.*)'>$", r"\1", name.strip())
+    name = re.sub(r"^(the|a|an)\s+", "", name.lower() if fold else name, flags=re.I)
+    words = name.split()
+    return re.sub(r"^(net|self|model)\.", "", words[0]) if words else ""
 
 
 def _as_bool(value: Any) -> bool | None:
@@ -182,9 +193,13 @@ def _number_or_none(value: Any) -> float | None:
     elif isinstance(value, np.ndarray):
         value = value.item() if value.size == 1 else None
     if isinstance(value, str):
-        digits = re.sub(r"(?<=\d)[,_ ](?=\d)", "", value.strip())
+        text = value.strip()  # thousands grouped by 3, as in "61,706": "2,4" is not a number
+        if re.fullmatch(r"[-+]?\d{1,3}([,_ ]\d{3})+(\.\d*)?", text):
+            text = re.sub(r"[,_ ]", "", text)
+        if re.search(r"[,_ ]", text):
+            return None
         try:
-            value = float(digits)
+            value = float(text)
         except ValueError:
             return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

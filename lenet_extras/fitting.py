@@ -162,10 +162,10 @@ def fit(
             batch = order[start : start + batch_size]
             scores = model(train_images[batch])
             loss = F.cross_entropy(scores, train_labels[batch])
+            history.add(loss, scores, train_labels[batch], schedule.get_last_lr()[0])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            history.add(loss, scores, train_labels[batch], schedule.get_last_lr()[0])
             schedule.step()
             watch.step(epoch, history)
         history.test_accuracy.append(evaluate(model, test_images, test_labels))

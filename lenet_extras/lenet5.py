@@ -14,11 +14,13 @@ from lenet_extras import checks
 
 
 def pad_to_32(images: Tensor) -> Tensor:
-    """Pad 28x28 images with two zero pixels on every side, to 32x32 (introduced in 05).
+    """Pad 28x28 images with two pixels of background on every side, to 32x32 (introduced
+    in 05). The background is 0 in these images (blank paper scaled to [0, 1]).
 
-    LeCun et al. (1998) placed the digits in a 32x32 field in the same way, so that distinctive
-    features such as stroke ends and corners can appear at the centre of the receptive field
-    of the highest-level feature detectors.
+    LeCun et al. (1998) placed the digits in a 32x32 field of background in the same way
+    (their background was -0.1, after their own scaling), so that distinctive features such
+    as stroke ends and corners can appear at the centre of the receptive field of the
+    highest-level feature detectors.
     """
     if not isinstance(images, Tensor) or images.dim() < 2 or tuple(images.shape[-2:]) != (28, 28):
         got = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__

@@ -354,3 +354,23 @@ def test_grading_leaves_the_learners_model_as_it_was():
         ex.grade(exercise, model)
         assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
         assert all(p.grad is None for p in model.parameters())
+
+
+WHAT_WENT_WRONG = [  # a message that names the real mistake, not a misleading one
+    ("04.5", lambda model: torch.tensor(sum(p.numel() for p in model.parameters())),
+     "return a plain Python int"),
+    ("04.5", lambda model: sum(v.numel() for v in model.state_dict().values()),
+     "a tensor two layers share counts once"),
+    ("03.5", lambda size, kernel, stride=1, padding=0: torch.tensor(
+        (size + 2 * padding - kernel) // stride + 1), "return a plain Python int"),
+    ("03.5", lambda size, kernel, stride=1, padding=0: (size + 2 * padding - kernel) / stride + 1,
+     "return a plain Python int (// divides to one)"),
+    ("06.5", lambda x, centres: ((x.unsqueeze(1) - centres) ** 2).sum(-1).numpy(),
+     "return a tensor"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("exercise, answer, said", WHAT_WENT_WRONG, ids=lambda v: str(v)[:20])
+def test_a_wrong_answer_is_told_what_is_wrong_with_it(exercise, answer, said):
+    verdict = ex.grade(exercise, answer)
+    assert verdict.status == "wrong" and said in verdict.message, verdict.message

@@ -127,7 +127,16 @@ ACCEPTED = [
     ("01.3", "Tensor"),
     ("01.3", "torch.Tensor"),
     ("01.3", " torch.Tensor "),
+    ("01.3", "<class 'torch.Tensor'>"),  # what print(type(...)) shows
+    ("01.3", "the Tensor"),
     ("05.3", "fc1"),
+    ("05.3", "FC1"),  # a layer's name in any case, as the code names it, or with a word more
+    ("05.3", "net.fc1"),
+    ("05.3", "self.fc1"),
+    ("05.3", "the fc1 layer"),
+    ("06.3", "Smallest"),
+    ("06.3", "the smallest distance"),
+    ("04.1", "4,832"),
 ]
 REFUSED = [  # readable, and wrong: a try, with a hint
     ("03.1", 24.5),
@@ -140,8 +149,9 @@ REFUSED = [  # readable, and wrong: a try, with a hint
     ("01.3", "torch.tensor"),
     ("01.3", torch.tensor),
     ("01.3", "TENSOR"),
-    ("05.3", "FC1"),
     ("05.3", "conv1"),
+    ("05.3", "net.fc2"),
+    ("06.3", "largest"),
 ]
 UNREADABLE = [  # not the kind of answer asked for: told how to write one, no try used
     ("03.1", True),
@@ -153,6 +163,10 @@ UNREADABLE = [  # not the kind of answer asked for: told how to write one, no tr
     ("01.1", 1),
     ("01.1", "yes"),
     ("05.3", LeNet().fc1),
+    ("03.1", "2,4"),  # not thousands: 24 or 2.4? asked again, not guessed
+    ("03.1", "2 4"),
+    ("04.1", "48_32"),
+    ("06.3", 0),
 ]
 
 

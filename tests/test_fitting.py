@@ -129,8 +129,12 @@ def test_fit_refuses_data_of_the_wrong_shape():
 def test_fit_stops_when_the_loss_is_no_longer_a_number(one_thread):
     images, labels = toy_data()
     images[:] = float("nan")
+    net = LeNet()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
     with pytest.raises(FloatingPointError, match=r"became nan at step 1 .* smaller max_lr"):
-        fit(LeNet(), images, labels, images, labels, progress=False)
+        fit(net, images, labels, images, labels, progress=False)
+    # it stops before the step: the weights are the last good ones, not NaN
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
 
 
 # --- choose_threads ----------------------------------------------------------------------

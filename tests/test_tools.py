@@ -82,7 +82,7 @@ def checkout(tmp_path: Path) -> Path:
         shutil.copytree(
             REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
         )
-    for name in ("README.md", "CITATION.cff"):
+    for name in ("README.md", "CITATION.cff", "requirements-lock.txt"):  # the lock: Colab's pins
         shutil.copy(REPO / name, tmp_path / name)
     return tmp_path
 
