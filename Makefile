@@ -81,7 +81,12 @@ lab: $(VENV)/.learners
 ## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser,
 ## the static site (built with warnings as errors and read in Chromium by tests/test_site.py),
 ## the re-run check over every notebook, every notebook in Colab's runtime, and the platform check.
+## Two at a time: the tests (unit) run beside the other checks, which follow one another; the
+## output of each is shown, whole, when it ends.
 test: lint unit nbval-one-thread rerun colab-check platforms
+ifeq ($(MAKECMDGOALS),test)
+MAKEFLAGS += --jobs=2 --output-sync=target
+endif
 
 lint: env
 	$(BIN)/ruff check .
@@ -104,8 +109,10 @@ nbval: env
 ## naming each cell that fails (tools/rerun.py): every notebook of notebooks/contents.toml, or
 ## only those named, e.g. make rerun RERUN_NOTEBOOKS=notebooks/07_training_preview.ipynb.
 RERUN_NOTEBOOKS ?=
+## One thread: nothing it checks depends on the number (nbval-one-thread shows it), and in
+## `make test` it leaves the other core to the tests running beside it.
 rerun: env
-	$(BIN)/python -m tools.rerun $(RERUN_NOTEBOOKS)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m tools.rerun $(RERUN_NOTEBOOKS)
 
 browser: env $(NODE_STAMP)
 	$(BIN)/pytest tests/test_browser.py tests/test_site.py tests/test_links.py -m browser
@@ -174,7 +181,7 @@ COLAB_FREEZE ?=
 COLAB_OS_INFO ?=
 COLAB_PYTHON ?=
 colab-check: env
-	$(BIN)/python -m tools.colab_check $(if $(COLAB_FREEZE),--freeze $(COLAB_FREEZE)) $(if $(COLAB_OS_INFO),--os-info $(COLAB_OS_INFO)) $(if $(COLAB_PYTHON),--python $(COLAB_PYTHON))
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m tools.colab_check $(if $(COLAB_FREEZE),--freeze $(COLAB_FREEZE)) $(if $(COLAB_OS_INFO),--os-info $(COLAB_OS_INFO)) $(if $(COLAB_PYTHON),--python $(COLAB_PYTHON))
 
 ## Every notebook under the newest and the oldest torch requirements.txt admits, outputs compared
 ## with the stored ones (tools/torch_range.py). Not in `make test`: several GB of downloads.
