@@ -32,7 +32,7 @@ endif
 endif
 endif
 
-.PHONY: lab env test lint unit nbval nbval-one-thread browser hub site rerun colab-check torch-range platforms lock refresh nav benchmark assignments grade clean FORCE
+.PHONY: lab env test lint unit grading-check nbval nbval-one-thread browser hub site rerun colab-check torch-range platforms lock refresh nav benchmark assignments grade clean FORCE
 
 define make_venv
 	@$(if $(PYTHON),,echo "make: no Python 3.11, 3.12 or 3.13 found (tried $(CANDIDATES)); install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1)
@@ -81,9 +81,9 @@ lab: $(VENV)/.learners
 ## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser,
 ## the static site (built with warnings as errors and read in Chromium by tests/test_site.py),
 ## the re-run check over every notebook, every notebook in Colab's runtime, and the platform check.
-## Two at a time: the tests (unit) run beside the other checks, which follow one another; the
-## output of each is shown, whole, when it ends.
-test: lint unit nbval-one-thread rerun colab-check platforms
+## Two at a time: the tests of tests/ (unit) run beside the other checks, which follow one
+## another; the output of each is shown, whole, when it ends.
+test: lint unit nbval nbval-one-thread grading-check rerun colab-check platforms
 ifeq ($(MAKECMDGOALS),test)
 MAKEFLAGS += --jobs=2 --output-sync=target
 endif
@@ -93,17 +93,23 @@ lint: env
 	$(BIN)/ruff format --check .
 
 ## Unit tests, notebook hygiene, navigation, the browser checks (JupyterLab, the static site,
-## which tests/test_site.py builds into _build/site/ first, and the class hub), assignments and
-## grading (tests/test_assignments.py), and strict nbval (default threads).
+## which tests/test_site.py builds into _build/site/ first, and the class hub): every test of
+## tests/ but the grading check. (`pytest` alone runs those, the grading check and nbval.)
 unit: env $(NODE_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest tests --ignore=tests/test_assignments.py
 
-## Strict nbval over every notebook once more, on one thread: outputs must not depend on it.
-nbval-one-thread: env
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(NBVAL)
+## Assignments and grading (tests/test_assignments.py): nbgrader builds every assignment and
+## grades a class of twins, blank copies and misbehaving submissions.
+grading-check: env
+	$(BIN)/pytest tests/test_assignments.py
 
+## Strict nbval over every notebook (default threads), then once more on one thread: outputs
+## must not depend on the number of threads.
 nbval: env
 	$(NBVAL)
+
+nbval-one-thread: env
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(NBVAL)
 
 ## Every cell run again as learners do (twice in a row; the whole notebook twice; then backwards),
 ## naming each cell that fails (tools/rerun.py): every notebook of notebooks/contents.toml, or
