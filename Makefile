@@ -81,11 +81,12 @@ lab: $(VENV)/.learners
 ## Everything CI runs: lint, unit and hygiene tests, strict nbval (two threads, then one), browser,
 ## the static site (built with warnings as errors and read in Chromium by tests/test_site.py),
 ## the re-run check over every notebook, every notebook in Colab's runtime, and the platform check.
-## Two at a time: the tests of tests/ (unit) run beside the other checks, which follow one
-## another; the output of each is shown, whole, when it ends.
-test: lint unit nbval nbval-one-thread grading-check rerun colab-check platforms
+## Three at a time: the tests of tests/ (unit), the platform check (which mostly waits on the
+## package index) and, one after another, the other checks; the output of each is shown,
+## whole, when it ends.
+test: lint unit platforms nbval nbval-one-thread grading-check rerun colab-check
 ifeq ($(MAKECMDGOALS),test)
-MAKEFLAGS += --jobs=2 --output-sync=target
+MAKEFLAGS += --jobs=3 --output-sync=target
 endif
 
 lint: env

@@ -26,7 +26,8 @@ def describe(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
-    return f"a {type(value).__name__}"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def module(name: str, value: Any) -> nn.Module:

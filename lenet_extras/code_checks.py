@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -48,7 +49,7 @@ def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def _whole_valued(value: Any) -> bool:
     """A number that is whole but not an int: a float 28.0, a one-value tensor(28)."""
     try:
-        number = value.item() if isinstance(value, torch.Tensor) else value
+        number = value.item() if isinstance(value, torch.Tensor | np.ndarray) else value
         return not isinstance(number, bool) and float(number).is_integer()
     except Exception:  # not a single number
         return False
@@ -127,9 +128,12 @@ def _models_to_count() -> list[tuple[str, nn.Module]]:
     draw = random.Random()
     widths = [draw.randint(1, 40) for _ in range(draw.randint(2, 5))]
     chain = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(widths, widths[1:], strict=False)])
+    frozen = nn.Linear(3, 2)
+    frozen.weight.requires_grad_(False)  # still a parameter: counted, though not trained
     return [
         ("LeNet()", LeNet()),
         ("nn.Conv2d(3, 8, 3)", nn.Conv2d(3, 8, 3)),
+        ("nn.Linear(3, 2) with its weight frozen", frozen),
         ("nn.Linear(5, 2, bias=False)", nn.Linear(5, 2, bias=False)),
         ("LeNet(input_size=28)", LeNet(input_size=28)),
         ("a model whose two layers share one weight", tied),

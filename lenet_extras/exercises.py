@@ -94,12 +94,16 @@ def _grade(exercise: str, answer: Any, tries: int) -> Verdict:
         return Verdict("unreadable", f"{exercise}: {shown} is not {what}: {how}. {NO_TRY}")
     if _matches(value, truth, kind):
         return Verdict("correct", f"{exercise}: correct, {_as_text(truth)}.")
-    return Verdict("wrong", f"{exercise}: not quite ({_as_text(answer)}). Hint: {hints}.")
+    mind = ""  # a class's name in the wrong case (torch.tensor, a function, is not torch.Tensor)
+    folded = {_plain(n, True) for n in _names(truth)} if isinstance(truth, type) else set()
+    if isinstance(value, str) and _plain(value, True) in folded:
+        mind = " Mind the case: Python's names are case-sensitive."
+    return Verdict("wrong", f"{exercise}: not quite ({_as_text(answer)}).{mind} Hint: {hints}.")
 
 
 NO_TRY = "This does not count as a try."
 READABLE = {  # kind: (what an answer must be, how to write one)
-    "number": ("a number", "write one, such as 12 or 0.5"),
+    "number": ("a number", "write one, such as 12, 61,706 or 0.5 (a point for decimals)"),
     "shape": ("a shape", "write it as a tuple of whole numbers, such as (2, 3)"),
     "bool": ("True or False", "write True or False"),
     "name": ("a name", "write it as text in quotes, such as 'conv1'"),
@@ -143,12 +147,13 @@ def _names(value: Any) -> set[str]:
 
 
 def _plain(name: str, fold: bool) -> str:
-    """A name as it is meant: "<class 'torch.Tensor'>", "the Smallest", "net.fc1", "fc1 layer"
-    read as torch.Tensor, smallest, fc1, fc1 (in lower case if ``fold``: not a class's)."""
-    name = re.sub(r"^<class '(.*)'>$", r"\1", name.strip())
+    """A name as it is meant: "<class 'torch.Tensor'>", "the Smallest", "(fc1):", "net.fc1",
+    "fc1 layer" read as torch.Tensor, smallest, fc1, fc1, fc1 (in lower case if ``fold``: not
+    a class's). An answer of more words, such as "fc1 or fc2", stays as it is: not a name."""
+    name = re.sub(r"^<class '(.*)'>$", r"\1", name.strip()).strip(" ()[]:,.;'\"`")
     name = re.sub(r"^(the|a|an)\s+", "", name.lower() if fold else name, flags=re.I)
-    words = name.split()
-    return re.sub(r"^(net|self|model)\.", "", words[0]) if words else ""
+    name = re.sub(r"\s+(layer|class|distance|one|unit)$", "", name, flags=re.I)
+    return re.sub(r"^(net|self|model)\.", "", name)
 
 
 def _as_bool(value: Any) -> bool | None:

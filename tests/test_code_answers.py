@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -236,6 +237,7 @@ RIGHT = {
     ],
     "05.6": [LeNet(input_size=28, conv1_padding=2), Padded(), Resized(), DefinedInAnotherOrder()],
     "06.5": [
+        lambda x, centres: (x**2).sum(1, keepdim=True) - 2 * x @ centres.T + (centres**2).sum(1),
         lambda x, centres: ((x.unsqueeze(1) - centres) ** 2).sum(-1),
         lambda x, centres: torch.cdist(x, centres) ** 2,
     ],
@@ -367,6 +369,10 @@ WHAT_WENT_WRONG = [  # a message that names the real mistake, not a misleading o
      "return a plain Python int (// divides to one)"),
     ("06.5", lambda x, centres: ((x.unsqueeze(1) - centres) ** 2).sum(-1).numpy(),
      "return a tensor"),
+    ("03.5", lambda size, kernel, stride=1, padding=0: np.array([
+        (size + 2 * padding - kernel) // stride + 1]), "return a plain Python int (.item()"),
+    ("04.5", lambda model: sum(p.numel() for p in model.parameters() if p.requires_grad),
+     "with its weight frozen"),
 ]  # fmt: skip
 
 

@@ -137,6 +137,9 @@ ACCEPTED = [
     ("06.3", "Smallest"),
     ("06.3", "the smallest distance"),
     ("04.1", "4,832"),
+    ("05.3", "(fc1)"),  # as print(net) shows it
+    ("05.3", "fc1:"),
+    ("01.3", "torch.Tensor."),
 ]
 REFUSED = [  # readable, and wrong: a try, with a hint
     ("03.1", 24.5),
@@ -152,6 +155,9 @@ REFUSED = [  # readable, and wrong: a try, with a hint
     ("05.3", "conv1"),
     ("05.3", "net.fc2"),
     ("06.3", "largest"),
+    ("06.3", "smallest or largest"),  # a hedge is not an answer
+    ("05.3", "fc1 or fc2 or fc3"),
+    ("01.3", "Tensor or Variable"),
 ]
 UNREADABLE = [  # not the kind of answer asked for: told how to write one, no try used
     ("03.1", True),
@@ -269,3 +275,9 @@ def test_check_forgets_wrong_tries_once_right(capsys, monkeypatch):
         ex.check("04.2", answer)
     last = capsys.readouterr().out.splitlines()[-1]
     assert last == ex.grade("04.2", 1).message  # the first hint again, not both
+
+
+@pytest.mark.parametrize("answer", ["tensor", "torch.tensor", "TENSOR"])
+def test_a_class_name_in_the_wrong_case_is_wrong_and_told_why(answer):
+    verdict = ex.grade("01.3", answer)
+    assert verdict.status == "wrong" and "Mind the case" in verdict.message
