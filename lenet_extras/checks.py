@@ -26,6 +26,8 @@ def describe(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+    if type(value).__module__ == "numpy" and type(value).__name__ == "ndarray":
+        return f"a NumPy array of shape {value.shape}"
     name = type(value).__name__
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 

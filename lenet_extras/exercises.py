@@ -92,7 +92,7 @@ def _grade(exercise: str, answer: Any, tries: int) -> Verdict:
         what, how = READABLE[kind]
         shown = _as_text(answer)
         return Verdict("unreadable", f"{exercise}: {shown} is not {what}: {how}. {NO_TRY}")
-    if _matches(value, truth, kind):
+    if _matches(value, truth, kind) or any(_matches(value, w, kind) for w in task.get("also", ())):
         return Verdict("correct", f"{exercise}: correct, {_as_text(truth)}.")
     mind = ""  # a class's name in the wrong case (torch.tensor, a function, is not torch.Tensor)
     folded = {_plain(n, True) for n in _names(truth)} if isinstance(truth, type) else set()

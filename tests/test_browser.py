@@ -269,7 +269,8 @@ def test_size_explorer_follows_its_controls(browser, lab, screenshots):
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
         page.get_by_text("Run All Cells", exact=True).click()
         explorer = page.locator(f"{PANEL} .lenet-explorer")
-        explorer.wait_for(timeout=60_000)  # the live widget, not the stored text
+        # the live widget, not the stored text; all cells first, on a machine that may be busy
+        explorer.wait_for(timeout=180_000)
         wait_until_idle(page)
         table = explorer.locator(".lenet-sizes")
         assert "Loading widget" not in page.locator(PANEL).inner_text()

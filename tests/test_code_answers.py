@@ -368,7 +368,7 @@ WHAT_WENT_WRONG = [  # a message that names the real mistake, not a misleading o
     ("03.5", lambda size, kernel, stride=1, padding=0: (size + 2 * padding - kernel) / stride + 1,
      "return a plain Python int (// divides to one)"),
     ("06.5", lambda x, centres: ((x.unsqueeze(1) - centres) ** 2).sum(-1).numpy(),
-     "return a tensor"),
+     "it gave a NumPy array of shape (1, 10): return a tensor"),
     ("03.5", lambda size, kernel, stride=1, padding=0: np.array([
         (size + 2 * padding - kernel) // stride + 1]), "return a plain Python int (.item()"),
     ("04.5", lambda model: sum(p.numel() for p in model.parameters() if p.requires_grad),

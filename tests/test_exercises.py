@@ -136,6 +136,8 @@ ACCEPTED = [
     ("05.3", "the fc1 layer"),
     ("06.3", "Smallest"),
     ("06.3", "the smallest distance"),
+    ("06.3", "the minimum"),  # the same answer in other words (exercises.toml: also)
+    ("06.3", "nearest"),
     ("04.1", "4,832"),
     ("05.3", "(fc1)"),  # as print(net) shows it
     ("05.3", "fc1:"),
@@ -156,6 +158,7 @@ REFUSED = [  # readable, and wrong: a try, with a hint
     ("05.3", "net.fc2"),
     ("06.3", "largest"),
     ("06.3", "smallest or largest"),  # a hedge is not an answer
+    ("06.3", "maximum"),
     ("05.3", "fc1 or fc2 or fc3"),
     ("01.3", "Tensor or Variable"),
 ]
