@@ -50,7 +50,7 @@ def train_epoch(
     return total / len(images)
 
 
-def predict(model: nn.Module, images: Tensor, *, batch_size: int = 1000) -> Tensor:
+def predict(model: nn.Module, images: Tensor, *, batch_size: int = 500) -> Tensor:
     """The predicted class of every image, in eval mode and without gradients (07).
 
     The model is left as it was: its train/eval mode, parameters, buffers and torch's random
@@ -70,7 +70,7 @@ def predict(model: nn.Module, images: Tensor, *, batch_size: int = 1000) -> Tens
     return torch.cat(parts) if parts else torch.empty(0, dtype=torch.int64)
 
 
-def evaluate(model: nn.Module, images: Tensor, labels: Tensor, *, batch_size: int = 1000) -> float:
+def evaluate(model: nn.Module, images: Tensor, labels: Tensor, *, batch_size: int = 500) -> float:
     """Fraction of images classified correctly (07), leaving the model as it was."""
     checks.tensor("images", images, kind="floating", nonempty=True)
     checks.class_indices("labels", labels, len(images))
