@@ -226,6 +226,24 @@ def test_the_publishing_steps_come_in_the_order_the_tools_need():
     assert publishing_order(TEXT) == [name for name, _ in PUBLISHING]
 
 
+def repeated_parts(text: str) -> list[str]:
+    """Headings and table header rows that occur more than once on a page."""
+    lines = [line.strip() for line in text.splitlines()]
+    parts = [line for line in lines if line.startswith(("#", "| notebook"))]
+    return sorted({part for part in parts if parts.count(part) > 1})
+
+
+def test_every_section_and_table_is_on_the_page_once():
+    """A section pasted again with older figures would leave the reader two answers."""
+    assert repeated_parts(TEXT) == []
+
+
+def test_a_section_pasted_twice_is_caught():
+    part = "### Time\n\n| notebook | words to read |\n| --- | --- |\n| 01 | 1,057 |\n"
+    assert repeated_parts(part + "\n" + part) == ["### Time", "| notebook | words to read |"]
+    assert repeated_parts(part) == []
+
+
 @pytest.mark.parametrize("table", ["Memory", "Time"])
 def test_the_tables_of_a_class_list_every_notebook_in_order(table):
     rows = table_rows(section(TEXT, "Teaching a class at once").split(f"**{table}")[1])
