@@ -29,14 +29,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from chromium import PANEL, browser_missing, launch, skip_unless_required
 
 from lenet_helpers import LeNet, count_parameters
 from tools import nbio
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab on show
 # What a learner must see in each notebook's stored outputs, one line each.
 EXPECTED = {
     "01_imports.ipynb": "tensor([2., 4., 6.])",
@@ -51,35 +50,12 @@ EXPECTED = {
 # JupyterLab extensions of packages that only the dev layer installs (nbgrader and the
 # notebook it needs, for `make assignments` and `make grade`).
 DEV_LAYER_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # the machine is offline: no calls home
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def browser_missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return "Debian's chromium is not installed (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -r requirements-lock.txt)"
-    return None
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[str]:
     """The base URL of a running JupyterLab (token included), serving a copy of notebooks/."""
-    reason = browser_missing()
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
+    skip_unless_required(browser_missing())
     with tempfile.TemporaryDirectory(prefix="lenet-lab-") as tmp:
         tmp_path = Path(tmp)
         root = tmp_path / "notebooks"
@@ -156,7 +132,7 @@ def browser(lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         yield browser
         browser.close()
 

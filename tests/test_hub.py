@@ -29,23 +29,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from chromium import PANEL, browser_missing, launch, skip_unless_required
 
 from tools import navigation, nbio
 
 pytestmark = pytest.mark.browser
 
-# Chromium, launched offline as tests/test_browser.py does.
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # the machine is offline: no calls home
-    "--disable-component-update",
-    "--disable-sync",
-]
-PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab on show
 
 PROXY = nbio.REPO / "node_modules" / ".bin" / "configurable-http-proxy"
 CONTENTS = navigation.load_contents()
@@ -58,12 +47,8 @@ STUDENT_NOTE = "# my own note, written on the hub"
 
 
 def missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return "Debian's chromium is not installed (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -r requirements-lock.txt)"
+    if reason := browser_missing():
+        return reason
     if not PROXY.exists():
         return "JupyterHub's proxy is not installed (npm ci, which make unit and make hub run)"
     if shutil.which("git") is None:
@@ -132,11 +117,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def tmp(tmp_path_factory) -> Path:
-    reason = missing()
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
+    skip_unless_required(missing())
     return tmp_path_factory.mktemp("hub")
 
 
@@ -243,7 +224,7 @@ def browser(hub):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         yield browser
         browser.close()
 

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import posixpath
 import re
@@ -31,6 +30,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
+from chromium import browser_missing, launch, skip_unless_required
 
 from tools import navigation, nbio
 
@@ -185,10 +185,6 @@ def test_the_site_home_page_is_the_lecture_map(built_site):
 
 # --- in a real JupyterLab -----------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
 CURRENT_TAB = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
 
 
@@ -196,13 +192,7 @@ CURRENT_TAB = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabL
 def lab_on_a_copy(tmp_path_factory):
     """JupyterLab on 127.0.0.1 serving a copy of the repository's notebooks and contents, as
     `make lab` serves the repository's folder; yields (base URL, token)."""
-    missing = None if Path(CHROMIUM).exists() else "Debian's chromium is not installed"
-    if missing is None and importlib.util.find_spec("playwright") is None:
-        missing = "Playwright for Python is not installed"
-    if missing:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {missing}")
-        pytest.skip(missing)
+    skip_unless_required(browser_missing())
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(nbio.NOTEBOOKS, root / "notebooks")
     shutil.copy(REPO / navigation.CONTENTS_NOTEBOOK, root)
@@ -246,7 +236,7 @@ def test_jupyterlab_follows_next_contents_a_notebook_and_previous(lab_on_a_copy)
 
     url, token = lab_on_a_copy
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
             page.goto(f"{url}/lab/tree/{FILES[2]}?reset&token={token}")

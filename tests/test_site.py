@@ -42,6 +42,7 @@ import nbformat
 import pytest
 import torch
 from bs4 import BeautifulSoup
+from chromium import browser_missing, launch, skip_unless_required
 
 from lenet_helpers import LeNet
 from tools import figure_rules, navigation, nbio
@@ -212,16 +213,6 @@ def test_home_page_lists_every_notebook_with_its_time_span_in_order(built_site):
 
 # --- in a real browser --------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # no calls home: every request must be the site's
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP, PHONE = 1280, 375
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -263,16 +254,6 @@ def lecture_lines() -> dict[str, list[tuple[str, list[str]]]]:
     }
 
 
-def browser_missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return "Debian's chromium is not installed (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -r requirements-dev.txt)"
-    return None
-
-
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
@@ -294,15 +275,11 @@ def served(built_site) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(served):
-    reason = browser_missing()
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
+    skip_unless_required(browser_missing())
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -410,10 +387,9 @@ def test_page_reads_well_offline_on_desktop_and_phone(
 def axe_script() -> Path:
     """axe-core's script, as `npm ci` installed it from package-lock.json."""
     if not AXE.is_file():
-        reason = "axe-core is not installed: run `npm ci` in the repository (make does it)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
+        skip_unless_required(
+            "axe-core is not installed: run `npm ci` in the repository (make does it)"
+        )
     return AXE
 
 
