@@ -10,12 +10,13 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tools import canary, lock, nbio
+from tools import canary, colab_check, lock, nbio
 
 REPO = nbio.REPO
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -142,13 +143,16 @@ def test_every_make_target_a_workflow_calls_exists(target):
 # --- what each workflow does ------------------------------------------------------------
 
 
-def test_ci_runs_ci_run_on_every_push_and_pull_request_on_the_locks_python():
+def test_ci_runs_ci_run_on_every_push_and_pull_request_on_the_locks_and_colabs_python():
     workflow = load("ci.yml")
     assert {"push", "pull_request"} <= set(workflow["on"])
     all_steps = steps(workflow)
     assert [s["run"] for s in all_steps if "run" in s] == ["bash .ci/run"]
     python = next(s for s in all_steps if s.get("uses", "").startswith("actions/setup-python@"))
-    assert python["with"]["python-version"] == lock.PYTHON
+    versions = python["with"]["python-version"].split()
+    assert versions[-1] == lock.PYTHON, "the last version listed is the default python"
+    colab = tomllib.loads(colab_check.RUNTIME.read_text(encoding="utf-8"))["python"]
+    assert colab in versions, f"make test's Colab check needs Colab's Python {colab}"
     assert python["with"]["cache"] == "pip"
     assert python["with"]["cache-dependency-path"] == "requirements-lock.txt"
 
