@@ -31,9 +31,15 @@ def checkout(tmp_path: Path) -> Path:
     return tmp_path
 
 
+RELEASE = navigation.load_contents()["release"]  # the table's, whatever a fork has set
+RELEASE_LINE = f'release = "{RELEASE}"\n'
+
+
 def with_keys(checkout: Path, keys: str) -> None:
     table = checkout / CONTENTS
-    table.write_text(table.read_text().replace('release = "v2.0"\n', f'release = "v2.0"\n{keys}'))
+    text = table.read_text()
+    assert RELEASE_LINE in text
+    table.write_text(text.replace(RELEASE_LINE, RELEASE_LINE + keys))
 
 
 def hub_links(text: str) -> list[str]:
@@ -74,7 +80,7 @@ def test_a_hub_gets_an_nbgitpuller_link_per_notebook_on_both_pages(checkout):
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
-        ('hub = "https://hub.example.edu"\n', "hub needs hub_branch.*release = 'v2.0'"),
+        ('hub = "https://hub.example.edu"\n', f"hub needs hub_branch.*release = {RELEASE!r}"),
         ('hub = "hub.example.edu"\nhub_branch = "class"\n', "hub must be the hub's address"),
         ('hub = "https://hub.example.edu/"\nhub_branch = "c"\n', "no trailing slash"),
         ('hub = "https://hub.example.edu"\nhub_branch = "a b"\n', "got 'a b'"),
@@ -92,4 +98,31 @@ def test_a_page_without_the_markers_is_named(checkout):
     page = checkout / navigation.INSTRUCTORS
     page.write_text(page.read_text().replace("<!-- hub-links:end -->", ""))
     with pytest.raises(ValueError, match="site/instructors.md lacks the markers <!-- hub-links"):
+        navigation.planned_changes(checkout)
+
+
+def test_a_forks_release_and_name_reach_the_instructors_pages_worked_example(checkout):
+    """The page's steps set, tag and push the release and name the zip: after `make nav` in a
+    fork with another repository and release, every one of them is the fork's."""
+    table = checkout / CONTENTS
+    text = table.read_text()
+    assert RELEASE_LINE in text
+    fork = text.replace(RELEASE_LINE, 'release = "v7.1"\n')
+    fork = fork.replace(
+        f'repository = "{navigation.load_contents()["repository"]}"', 'repository = "you/our-class"'
+    )
+    table.write_text(fork)
+    navigation.write_navigation(checkout)
+    page = (checkout / navigation.INSTRUCTORS).read_text(encoding="utf-8")
+    for wanted in ('`release = "v7.1"`', "git tag v7.1\n", "git push origin main v7.1\n",
+                   "`our-class-v7.1.zip`"):  # fmt: skip
+        assert wanted in page
+    assert RELEASE not in page
+    assert navigation.write_navigation(checkout) == []  # and a second run changes nothing
+
+
+def test_a_page_without_its_release_step_is_named(checkout):
+    page = checkout / navigation.INSTRUCTORS
+    page.write_text(page.read_text().replace("`release = ", "`release: "))
+    with pytest.raises(ValueError, match='site/instructors.md lacks its step `release = "..."`'):
         navigation.planned_changes(checkout)

@@ -138,7 +138,7 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_whole(tmp_path, monkeyp
 @POSIX_ONLY
 def test_navigation_on_a_full_disk_leaves_every_file_as_it_was(checkout):
     table = checkout / "notebooks" / "contents.toml"
-    table.write_text(table.read_text().replace('release = "v2.0"', 'release = "v9.9"'))
+    table.write_text(with_release(table.read_text(), "v9.9"))
     before = snapshot(checkout)
     result = run(checkout, "tools.navigation", limit=8192)
     (line,) = said(result)
@@ -160,6 +160,15 @@ def test_refresh_on_a_full_disk_leaves_the_notebook_whole(tmp_path):
 # --- navigation validates the whole table before writing ----------------------------------
 
 ENTRY = '[[notebooks]]\nfile = "{file}"\ntitle = "{title}"\nlecture = "{lecture}"\n'
+RELEASE_LINE = f'release = "{load_contents()["release"]}"'  # the table's, a fork's too
+
+
+def with_release(text: str, release: str) -> str:
+    """The table's text with another release."""
+    assert RELEASE_LINE in text
+    return text.replace(RELEASE_LINE, f'release = "{release}"')
+
+
 LISTED = len(load_contents()["notebooks"])  # entries in today's table; the solutions come last
 BROKEN_TABLES = {
     "a duplicated entry": (
@@ -200,7 +209,7 @@ BROKEN_TABLES = {
 def test_navigation_refuses_a_broken_table_and_writes_nothing(checkout, broken):
     change, words = BROKEN_TABLES[broken]
     table = checkout / "notebooks" / "contents.toml"
-    table.write_text(change(table.read_text()).replace('release = "v2.0"', 'release = "v3"'))
+    table.write_text(with_release(change(table.read_text()), "v3"))
     before = snapshot(checkout)
     with pytest.raises(cli.ToolError) as refused:
         navigation.write_navigation(checkout)
@@ -230,7 +239,7 @@ def test_navigation_refuses_a_notebook_that_is_not_json_and_writes_nothing(check
     broken = checkout / "notebooks" / "03_feed_forward.ipynb"
     broken.write_bytes(broken.read_bytes()[:8192])  # what a half-written file looked like
     table = checkout / "notebooks" / "contents.toml"
-    table.write_text(table.read_text().replace('release = "v2.0"', 'release = "v3"'))
+    table.write_text(with_release(table.read_text(), "v3"))
     before = snapshot(checkout)
     with pytest.raises(cli.ToolError) as refused:
         navigation.write_navigation(checkout)

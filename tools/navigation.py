@@ -402,13 +402,31 @@ def _rewrite_block(text: str, name: str, block: str, where: str) -> str:
     return pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text)
 
 
+def with_release(text: str, contents: dict[str, Any]) -> str:
+    """The instructors page's worked example (the release its steps set, tag, push and name
+    the zip after) brought to the table's release and repository, so that a fork's page names
+    its own tag. The page's release is the one in its `release = "..."` step."""
+    from tools.archive import archive_name  # only when a page is written
+
+    found = re.search(r'`release = "([^"`]+)"`', text)
+    if found is None:
+        raise ValueError(f'{INSTRUCTORS} lacks its step `release = "..."`')
+    # the release as a word: v2.0 in lecture28-lenet-v2.0.zip, but not in v2.0.1
+    release = rf"(?<![\w.]){re.escape(found.group(1))}(?!\w|\.\d)"
+    text = re.sub(release, contents["release"], text)
+    zip_name = rf"`[\w.-]+-{re.escape(contents['release'])}\.zip`"
+    return re.sub(zip_name, f"`{archive_name(contents)}.zip`", text)
+
+
 def instructors_page_changes(root: Path, contents: dict[str, Any]) -> dict[Path, str]:
-    """The site's instructors page with its hub links rewritten, if they changed."""
+    """The site's instructors page with its hub links and worked example rewritten, if they
+    changed."""
     path = root / INSTRUCTORS
     if not path.exists():  # a checkout without the site
         return {}
     text = path.read_text(encoding="utf-8")
     new = _rewrite_block(text, "hub-links", hub_block(contents), INSTRUCTORS)
+    new = with_release(new, contents)
     return {path: new} if new != text else {}
 
 
