@@ -6,6 +6,7 @@ tests/test_hub.py; this file checks what is written, and where.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -101,24 +102,39 @@ def test_a_page_without_the_markers_is_named(checkout):
         navigation.planned_changes(checkout)
 
 
-def test_a_forks_release_and_name_reach_the_instructors_pages_worked_example(checkout):
+@pytest.mark.parametrize("release", ["v7.1", "1", "test"])
+def test_a_forks_release_and_name_reach_the_instructors_pages_worked_example(checkout, release):
     """The page's steps set, tag and push the release and name the zip: after `make nav` in a
-    fork with another repository and release, every one of them is the fork's."""
+    fork with another repository and release, every one of them is the fork's, and nothing else
+    on the page changed, even for a release that is also a number or a word on it; going back
+    to the old release gives the old page."""
     table = checkout / CONTENTS
     text = table.read_text()
     assert RELEASE_LINE in text
-    fork = text.replace(RELEASE_LINE, 'release = "v7.1"\n')
-    fork = fork.replace(
-        f'repository = "{navigation.load_contents()["repository"]}"', 'repository = "you/our-class"'
+    old_name = f'repository = "{navigation.load_contents()["repository"]}"'
+    table.write_text(
+        text.replace(RELEASE_LINE, f'release = "{release}"\n').replace(
+            old_name, 'repository = "you/our-class"'
+        )
     )
-    table.write_text(fork)
+    page_path = checkout / navigation.INSTRUCTORS
+    before = page_path.read_text(encoding="utf-8")
     navigation.write_navigation(checkout)
-    page = (checkout / navigation.INSTRUCTORS).read_text(encoding="utf-8")
-    for wanted in ('`release = "v7.1"`', "git tag v7.1\n", "git push origin main v7.1\n",
-                   "`our-class-v7.1.zip`"):  # fmt: skip
+    page = page_path.read_text(encoding="utf-8")
+    for wanted in (f'`release = "{release}"`', f"git tag {release}\n",
+                   f"git push origin main {release}\n", f"`our-class-{release}.zip`",
+                   f"git branch -f class {release} &&"):  # fmt: skip
         assert wanted in page
-    assert RELEASE not in page
-    assert navigation.write_navigation(checkout) == []  # and a second run changes nothing
+    changed = [
+        (a, b)
+        for a, b in zip(before.splitlines(), page.splitlines(), strict=True)
+        if a != b and not re.search(r"\bgit |release = |\.zip", a)
+    ]
+    assert changed == []
+    assert navigation.write_navigation(checkout) == []  # a second run changes nothing
+    table.write_text(text)
+    navigation.write_navigation(checkout)
+    assert page_path.read_text(encoding="utf-8") == before
 
 
 def test_a_page_without_its_release_step_is_named(checkout):

@@ -403,19 +403,27 @@ def _rewrite_block(text: str, name: str, block: str, where: str) -> str:
 
 
 def with_release(text: str, contents: dict[str, Any]) -> str:
-    """The instructors page's worked example (the release its steps set, tag, push and name
-    the zip after) brought to the table's release and repository, so that a fork's page names
-    its own tag. The page's release is the one in its `release = "..."` step."""
+    """The instructors page's worked example brought to the table's release and repository, so
+    that a fork's page names its own tag: in the code that sets the release, runs git or names
+    the zip (inline code, and lines of code blocks that start with git), and nowhere else. The
+    page's release is the one in its `release = "..."` step."""
     from tools.archive import archive_name  # only when a page is written
 
     found = re.search(r'`release = "([^"`]+)"`', text)
     if found is None:
         raise ValueError(f'{INSTRUCTORS} lacks its step `release = "..."`')
+    new = contents["release"]
     # the release as a word: v2.0 in lecture28-lenet-v2.0.zip, but not in v2.0.1
-    release = rf"(?<![\w.]){re.escape(found.group(1))}(?!\w|\.\d)"
-    text = re.sub(release, contents["release"], text)
-    zip_name = rf"`[\w.-]+-{re.escape(contents['release'])}\.zip`"
-    return re.sub(zip_name, f"`{archive_name(contents)}.zip`", text)
+    old = re.compile(rf"(?<![\w.]){re.escape(found.group(1))}(?!\w|\.\d)")
+
+    def example(code: re.Match) -> str:
+        span = code.group(0)
+        if not re.search(r"\bgit |release = |\.zip\b", span):
+            return span
+        span = old.sub(new, span)
+        return re.sub(rf"[\w.-]+-{re.escape(new)}\.zip", f"{archive_name(contents)}.zip", span)
+
+    return re.sub(r"`[^`\n]+`|^ *git .*$", example, text, flags=re.M)
 
 
 def instructors_page_changes(root: Path, contents: dict[str, Any]) -> dict[Path, str]:
@@ -425,8 +433,9 @@ def instructors_page_changes(root: Path, contents: dict[str, Any]) -> dict[Path,
     if not path.exists():  # a checkout without the site
         return {}
     text = path.read_text(encoding="utf-8")
-    new = _rewrite_block(text, "hub-links", hub_block(contents), INSTRUCTORS)
-    new = with_release(new, contents)
+    new = _rewrite_block(
+        with_release(text, contents), "hub-links", hub_block(contents), INSTRUCTORS
+    )
     return {path: new} if new != text else {}
 
 
