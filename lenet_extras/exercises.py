@@ -150,9 +150,11 @@ def _plain(name: str, fold: bool) -> str:
     """A name as it is meant: "<class 'torch.Tensor'>", "the Smallest", "(fc1):", "net.fc1",
     "fc1 layer" read as torch.Tensor, smallest, fc1, fc1, fc1 (in lower case if ``fold``: not
     a class's). An answer of more words, such as "fc1 or fc2", stays as it is: not a name."""
-    name = re.sub(r"^<class '(.*)'>$", r"\1", name.strip()).strip(" ()[]:,.;'\"`")
+    name = re.sub(r"^<class '(.*)'>$", r"\1", name.strip()).strip(" ()[]:,.;!?'\"`")
     name = re.sub(r"^(the|a|an)\s+", "", name.lower() if fold else name, flags=re.I)
-    name = re.sub(r"\s+(layer|class|distance|one|unit)$", "", name, flags=re.I)
+    name = re.sub(
+        r"\s+(layer|class|distance|one|unit|centre|center|value|score)$", "", name, flags=re.I
+    )
     return re.sub(r"^(net|self|model)\.", "", name)
 
 
@@ -199,7 +201,7 @@ def _number_or_none(value: Any) -> float | None:
         value = value.item() if value.size == 1 else None
     if isinstance(value, str):
         text = value.strip()  # thousands grouped by 3, as in "61,706": "2,4" is not a number
-        if re.fullmatch(r"[-+]?\d{1,3}([,_ ]\d{3})+(\.\d*)?", text):
+        if re.fullmatch(r"[-+]?[1-9]\d{0,2}([,_ ]\d{3})+(\.\d*)?", text):
             text = re.sub(r"[,_ ]", "", text)
         if re.search(r"[,_ ]", text):
             return None

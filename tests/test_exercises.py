@@ -138,6 +138,8 @@ ACCEPTED = [
     ("06.3", "the smallest distance"),
     ("06.3", "the minimum"),  # the same answer in other words (exercises.toml: also)
     ("06.3", "nearest"),
+    ("06.3", "the nearest centre"),  # the words of its own hint
+    ("06.3", "smallest?"),
     ("04.1", "4,832"),
     ("05.3", "(fc1)"),  # as print(net) shows it
     ("05.3", "fc1:"),
@@ -173,6 +175,7 @@ UNREADABLE = [  # not the kind of answer asked for: told how to write one, no tr
     ("01.1", "yes"),
     ("05.3", LeNet().fc1),
     ("03.1", "2,4"),  # not thousands: 24 or 2.4? asked again, not guessed
+    ("07.2", "0,235"),  # a decimal comma, not 235 with its thousands marked
     ("03.1", "2 4"),
     ("04.1", "48_32"),
     ("06.3", 0),
